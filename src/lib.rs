@@ -1,0 +1,53 @@
+//! # evloop
+//!
+//! A single-threaded async runtime built from first principles, to learn how
+//! async really works, and good enough to keep using afterwards.
+//!
+//! It retells a well-known Python asyncio tutorial in Rust: coroutines and
+//! tasks, why awaiting one by one gains nothing, how a blocking call stalls
+//! the loop, offloading blocking and CPU-bound work, `gather` versus
+//! `TaskGroup`, and a semaphore. The book in `book/` builds every piece.
+//!
+//! | asyncio | evloop |
+//! | --- | --- |
+//! | `asyncio.run(main())` | [`run`]`(main())` |
+//! | `asyncio.create_task(c)` | [`spawn`]`(f)` → [`JoinHandle`] |
+//! | `task.cancel()` | [`JoinHandle::abort`] |
+//! | `await asyncio.sleep(s)` | [`time::sleep`]`(d).await` |
+//! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
+//! | `asyncio.wait_for` | [`time::timeout`] |
+//! | `gather(*c, return_exceptions=True)` | [`join_all`] |
+//! | `gather(*c)` | [`try_join_all`] |
+//! | `asyncio.TaskGroup()` | [`TaskGroup`] |
+//!
+//! ```
+//! use std::time::Duration;
+//! use evloop::time::{sleep, Instant};
+//!
+//! async fn fetch_data(seconds: u64) -> String {
+//!     sleep(Duration::from_secs(seconds)).await;
+//!     format!("Result of {seconds}")
+//! }
+//!
+//! let rt = evloop::Runtime::builder().paused_clock(true).build().unwrap();
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     let t1 = evloop::spawn(fetch_data(1));
+//!     let t2 = evloop::spawn(fetch_data(2));
+//!     assert_eq!(t1.await.unwrap(), "Result of 1");
+//!     assert_eq!(t2.await.unwrap(), "Result of 2");
+//!     assert_eq!(start.elapsed(), Duration::from_secs(2)); // not 3: they overlapped
+//! });
+//! ```
+
+#![doc(test(attr(deny(warnings))))]
+
+mod combine;
+pub mod runtime;
+pub mod task;
+pub mod time;
+pub mod trace;
+
+pub use combine::{Either, Failure, GroupError, TaskGroup, join_all, select, try_join_all};
+pub use runtime::{Runtime, run, spawn, yield_now};
+pub use task::{JoinError, JoinHandle};

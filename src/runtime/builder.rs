@@ -1,0 +1,102 @@
+//! [`Builder`]: how a runtime is configured.
+
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::{Runtime, SlowPoll};
+
+/// The default slow-poll threshold, as asyncio's debug mode uses.
+pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);
+
+type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
+
+/// The settings a runtime is built with.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) paused_clock: bool,
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    pub(crate) on_slow_poll: Option<SlowPollHook>,
+}
+
+/// Configures and builds a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::{Runtime, time::{sleep, Instant}};
+///
+/// let rt = Runtime::builder().paused_clock(true).build().unwrap();
+/// let took = rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await; // instant, and exact
+///     start.elapsed()
+/// });
+/// assert_eq!(took, Duration::from_secs(3600));
+/// ```
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// The defaults: the real clock, and a slow-poll warning at 100 ms.
+    pub fn new() -> Builder {
+        Builder {
+            config: Config {
+                paused_clock: false,
+                slow_poll_threshold: Some(DEFAULT_SLOW_POLL_THRESHOLD),
+                on_slow_poll: None,
+            },
+        }
+    }
+
+    /// Uses a virtual clock that stands still while tasks run and jumps to
+    /// the next timer deadline whenever no task is ready, no IO event is
+    /// waiting and no offloaded job is running. Tests of timing become exact
+    /// and instant.
+    pub fn paused_clock(mut self, paused: bool) -> Builder {
+        self.config.paused_clock = paused;
+        self
+    }
+
+    /// A poll that holds the loop longer than this prints a warning naming
+    /// the task (asyncio's debug-mode "Executing … took 1.000 seconds").
+    /// `None` turns the check off. Default: 100 ms.
+    pub fn slow_poll_threshold(mut self, threshold: Option<Duration>) -> Builder {
+        self.config.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Calls `hook` for each slow poll instead of printing the warning on
+    /// stderr (tests use it to collect the warnings).
+    pub fn on_slow_poll(mut self, hook: impl Fn(&SlowPoll) + 'static) -> Builder {
+        self.config.on_slow_poll = Some(Rc::new(hook));
+        self
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Errors
+    ///
+    /// If the OS poller cannot be created (out of file descriptors, say).
+    pub fn build(self) -> std::io::Result<Runtime> {
+        Runtime::from_config(self.config)
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("paused_clock", &self.config.paused_clock)
+            .field("slow_poll_threshold", &self.config.slow_poll_threshold)
+            .field("on_slow_poll", &self.config.on_slow_poll.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,283 @@
+//! The loop itself: the run queue, the tick, parking, and shutdown.
+//!
+//! One tick (DESIGN.md, "The loop"):
+//!
+//! 1. poll up to [`BUDGET`] tasks from the local run queue;
+//! 2. move tasks woken from other threads into the local queue;
+//! 3. fire expired timers;
+//! 4. poll the OS for IO: with a zero timeout if anything is ready, otherwise
+//!    blocking until the next deadline or a wake (the paused clock jumps to
+//!    the next deadline instead, when nothing else can happen);
+//! 5. wake the tasks that called `yield_now` during this tick, so they run
+//!    again only after timers and IO had their turn.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use super::SlowPoll;
+use super::builder::Config;
+use super::clock::Clock;
+use super::driver::{Dispatch, Driver};
+use super::shared::Shared;
+use super::timers::Timers;
+use crate::task::{JoinHandle, OwnedTasks, Task};
+
+/// How many task polls one tick may make before timers and IO get a turn.
+pub(crate) const BUDGET: usize = 128;
+
+/// The loop-thread half of a runtime.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) queue: RefCell<VecDeque<Task>>,
+    /// Wakers of tasks that yielded this tick.
+    pub(crate) deferred: RefCell<Vec<Waker>>,
+    pub(crate) timers: RefCell<Timers>,
+    pub(crate) clock: Clock,
+    pub(crate) driver: Driver,
+    pub(crate) config: Config,
+    /// The reactor (`crate::io`), installed when the first IO source registers.
+    pub(crate) reactor: OnceCell<Rc<dyn Dispatch>>,
+    scratch_tasks: RefCell<Vec<Task>>,
+    scratch_wakers: RefCell<Vec<Waker>>,
+}
+
+/// The waker of the future passed to `block_on`.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.shared.unpark();
+    }
+}
+
+impl Core {
+    pub(crate) fn new(config: Config) -> std::io::Result<Core> {
+        let (driver, waker) = Driver::new()?;
+        Ok(Core {
+            shared: Arc::new(Shared::new(waker)),
+            owned: OwnedTasks::new(),
+            queue: RefCell::new(VecDeque::new()),
+            deferred: RefCell::new(Vec::new()),
+            timers: RefCell::new(Timers::default()),
+            clock: Clock::new(config.paused_clock),
+            driver,
+            config,
+            reactor: OnceCell::new(),
+            scratch_tasks: RefCell::new(Vec::new()),
+            scratch_wakers: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Creates a task and queues it.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (queued, handle) = self
+            .owned
+            .bind(future, self.shared.clone(), name, location);
+        if let Some(task) = queued {
+            self.queue.borrow_mut().push_back(task);
+        }
+        handle
+    }
+
+    /// Runs `future` to completion on this thread, running tasks meanwhile.
+    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            shared: self.shared.clone(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if main.woken.swap(false, SeqCst) {
+                let start = self.config.slow_poll_threshold.map(|_| self.clock.now());
+                let polled = future.as_mut().poll(&mut cx);
+                if let Some(start) = start {
+                    let took = self.clock.now().saturating_duration_since(start);
+                    self.check_slow(took, None);
+                }
+                if let Poll::Ready(out) = polled {
+                    return out;
+                }
+            }
+            self.tick(&main.woken);
+        }
+    }
+
+    fn check_slow(&self, took: Duration, task: Option<&Task>) {
+        let Some(threshold) = self.config.slow_poll_threshold else {
+            return;
+        };
+        if took <= threshold {
+            return;
+        }
+        let report = SlowPoll {
+            task: task.map(|t| t.id()),
+            name: match task {
+                Some(t) => t.name().map(str::to_owned),
+                None => Some("the main future (block_on)".to_owned()),
+            },
+            location: task.map(|t| t.location()),
+            duration: took,
+            threshold,
+        };
+        match &self.config.on_slow_poll {
+            Some(hook) => hook(&report),
+            None => eprintln!("{report}"),
+        }
+    }
+
+    /// One turn of the loop.
+    fn tick(&self, main_woken: &AtomicBool) {
+        // 1. Run ready tasks, within the budget.
+        let timed = self.config.slow_poll_threshold.is_some();
+        let mut last = if timed { Some(self.clock.now()) } else { None };
+        for _ in 0..BUDGET {
+            let task = self.queue.borrow_mut().pop_front();
+            let Some(task) = task else { break };
+            let _ran = self.owned.run(&task);
+            if let Some(start) = last {
+                let now = self.clock.now();
+                self.check_slow(now.saturating_duration_since(start), Some(&task));
+                last = Some(now);
+            }
+            drop(task);
+        }
+
+        // 2. Tasks woken from other threads.
+        self.drain_remote();
+
+        // 3. Timers.
+        self.fire_timers();
+
+        // 4. IO, or park.
+        self.poll_io(main_woken);
+
+        // 5. Tasks that yielded run again next tick.
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        for waker in deferred {
+            waker.wake();
+        }
+    }
+
+    fn drain_remote(&self) {
+        if !self.shared.has_remote() {
+            return;
+        }
+        let mut scratch = self.scratch_tasks.borrow_mut();
+        self.shared.take_remote(&mut scratch);
+        self.queue.borrow_mut().extend(scratch.drain(..));
+    }
+
+    fn fire_timers(&self) {
+        let mut wakers = std::mem::take(&mut *self.scratch_wakers.borrow_mut());
+        self.timers
+            .borrow_mut()
+            .fire(self.clock.now(), &mut wakers);
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
+        *self.scratch_wakers.borrow_mut() = wakers;
+    }
+
+    fn has_ready(&self, main_woken: &AtomicBool) -> bool {
+        !self.queue.borrow().is_empty()
+            || !self.deferred.borrow().is_empty()
+            || main_woken.load(SeqCst)
+            || self.shared.has_remote()
+    }
+
+    fn poll_io(&self, main_woken: &AtomicBool) {
+        if self.has_ready(main_woken) {
+            if self.driver.has_sources() {
+                self.driver.poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r));
+            }
+            return;
+        }
+        if self.clock.is_paused() {
+            let events = if self.driver.has_sources() {
+                self.driver.poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r))
+            } else {
+                0
+            };
+            if events > 0 || self.has_ready(main_woken) {
+                return;
+            }
+            if self.shared.jobs_in_flight.load(SeqCst) == 0 {
+                let next = self.timers.borrow_mut().next_deadline();
+                if let Some(deadline) = next {
+                    self.clock.advance_to(deadline);
+                    self.fire_timers();
+                    return;
+                }
+            }
+            // Nothing here can move virtual time: wait for another thread.
+            self.park(None, main_woken);
+        } else {
+            let next = self.timers.borrow_mut().next_deadline();
+            let timeout = next.map(|d| d.saturating_duration_since(self.clock.now()));
+            self.park(timeout, main_woken);
+            self.fire_timers();
+        }
+    }
+
+    fn park(&self, timeout: Option<Duration>, main_woken: &AtomicBool) {
+        if self.shared.begin_park() && !main_woken.load(SeqCst) {
+            self.driver.poll(timeout, self.reactor.get().map(|r| &**r));
+        }
+        self.shared.end_park();
+    }
+
+    /// Cancels every task and drops every queued reference, on this thread.
+    pub(crate) fn shutdown(&self) {
+        loop {
+            self.owned.shutdown();
+            let queued = std::mem::take(&mut *self.queue.borrow_mut());
+            drop(queued);
+            let remote = self.shared.close();
+            drop(remote);
+            let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+            drop(deferred);
+            let timers = self.timers.borrow_mut().clear();
+            drop(timers);
+            if self.owned.len() == 0 && self.queue.borrow().is_empty() {
+                break;
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("tasks", &self.owned.len())
+            .field("queued", &self.queue.borrow().len())
+            .field("timers", &self.timers.borrow().len())
+            .finish()
+    }
+}

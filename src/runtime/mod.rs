@@ -1,0 +1,186 @@
+//! The event loop: [`Runtime`], [`run`], [`spawn`], and the tick that drives
+//! every task.
+//!
+//! A runtime is single-threaded, like asyncio's loop: every task's future is
+//! polled, and dropped, on the thread that runs the loop, so futures need not
+//! be `Send`. Other threads take part only through wakers (which push to a
+//! remote queue and wake the parked loop) and the offload pools.
+//!
+//! The pieces: [`core`] (the tick, parking, shutdown), [`shared`] (what other
+//! threads can reach), [`context`] (the thread-local current loop), [`driver`]
+//! (the `mio::Poll` the loop blocks in), [`timers`] and [`clock`] (time),
+//! [`builder`] and [`spawn`] (the public entry points).
+
+pub(crate) mod builder;
+pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod driver;
+pub(crate) mod shared;
+pub(crate) mod spawn;
+pub(crate) mod timers;
+
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::rc::Rc;
+use std::time::Duration;
+
+pub use builder::{Builder, DEFAULT_SLOW_POLL_THRESHOLD};
+pub use spawn::{YieldNow, spawn, yield_now};
+
+use crate::task::{Id, JoinHandle};
+
+/// A single-threaded event loop.
+///
+/// Most programs only need [`run`]. Build a `Runtime` yourself to choose the
+/// paused clock or the slow-poll threshold, or to run several futures on the
+/// same loop one after another (tasks spawned by one `block_on` keep running
+/// during the next). Dropping the runtime cancels every task that is left,
+/// dropping their futures on this thread.
+///
+/// A `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that
+/// made it.
+///
+/// # Examples
+///
+/// ```
+/// let rt = evloop::Runtime::new().unwrap();
+/// let handle = rt.spawn(async { 6 * 7 });
+/// assert_eq!(rt.block_on(handle).unwrap(), 42);
+/// ```
+pub struct Runtime {
+    core: Rc<core::Core>,
+}
+
+impl Runtime {
+    /// A runtime with the default settings (see [`Builder::new`]).
+    ///
+    /// # Errors
+    ///
+    /// If the OS poller cannot be created.
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder for a configured runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    fn from_config(config: builder::Config) -> std::io::Result<Runtime> {
+        Ok(Runtime {
+            core: Rc::new(core::Core::new(config)?),
+        })
+    }
+
+    /// Runs `future` to completion on this thread, running the loop's tasks
+    /// meanwhile, and returns its output.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a running runtime (await the future there
+    /// instead), or if `future` panics.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _guard = context::enter(self.core.clone());
+        self.core.block_on(future)
+    }
+
+    /// Spawns a task on this runtime; it starts at the next `block_on`.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future, None, Location::caller())
+    }
+
+    /// How many tasks are alive (spawned and not finished).
+    pub fn task_count(&self) -> usize {
+        self.core.owned.len()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Cancel what is left with this loop as the current one, so that
+        // dropped futures can still reach their timers and sockets. If this
+        // thread is inside another runtime's block_on, cancel without it.
+        let guard = context::try_enter(self.core.clone());
+        self.core.shutdown();
+        drop(guard);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("core", &self.core).finish()
+    }
+}
+
+/// Runs a future on a new runtime and returns its output (`asyncio.run`).
+///
+/// When the future finishes, every task it left running is cancelled and
+/// dropped, as asyncio does.
+///
+/// # Panics
+///
+/// If the runtime cannot be created, if called inside a runtime, or if the
+/// future panics.
+///
+/// # Examples
+///
+/// ```
+/// let greeting = evloop::run(async { "hello" });
+/// assert_eq!(greeting, "hello");
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("evloop: cannot create a runtime: {e}"));
+    rt.block_on(future)
+}
+
+/// One poll that held the loop longer than the threshold.
+///
+/// Printed on stderr by default; see [`Builder::on_slow_poll`].
+#[derive(Debug, Clone)]
+pub struct SlowPoll {
+    /// The task, or `None` for the main future of `block_on`.
+    pub task: Option<Id>,
+    /// The task's name, if it has one.
+    pub name: Option<String>,
+    /// Where the task was spawned.
+    pub location: Option<&'static Location<'static>>,
+    /// How long the poll held the loop.
+    pub duration: Duration,
+    /// The threshold it exceeded.
+    pub threshold: Duration,
+}
+
+impl fmt::Display for SlowPoll {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match (&self.name, self.task) {
+            (Some(name), Some(id)) => format!("task '{name}' ({id})"),
+            (Some(name), None) => name.clone(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => "a task".to_owned(),
+        };
+        write!(
+            f,
+            "evloop: warning: {who}"
+        )?;
+        if let Some(loc) = self.location {
+            write!(f, " (spawned at {loc})")?;
+        }
+        write!(
+            f,
+            " held the loop for {:.3} s in one poll (threshold {} ms). Nothing else ran meanwhile. \
+             Blocking calls (std::thread::sleep, sync IO) belong in evloop::spawn_blocking, \
+             CPU-heavy work in evloop::spawn_cpu; or use the async version (evloop::time::sleep).",
+            self.duration.as_secs_f64(),
+            self.threshold.as_millis()
+        )
+    }
+}

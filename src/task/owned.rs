@@ -1,0 +1,245 @@
+//! [`Task`], a counted reference to a task that schedulers pass around, and
+//! [`OwnedTasks`], the loop thread's list of every live task.
+//!
+//! `OwnedTasks` is deliberately `!Send`: it is created on the loop thread and
+//! never leaves it, and only it can poll a task (checking that the task is
+//! its own). That is how invariant 1 ("a task's future is polled and dropped
+//! only on its loop's thread") holds without asking the futures to be `Send`.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::raw::{self, Header, Meta, RunOutcome};
+use super::{Id, JoinHandle, Schedule};
+
+/// One counted reference to a task, as it sits in a run queue.
+///
+/// A `Task` is `Send`: wakers on any thread create them and hand them to the
+/// scheduler. Only the owning [`OwnedTasks`] can run one.
+pub(crate) struct Task {
+    raw: NonNull<Header>,
+}
+
+// SAFETY: a Task only touches the header's atomics, except through
+// `OwnedTasks::run`, which checks it is on the owning loop thread.
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
+impl Task {
+    /// Takes over one reference the caller holds.
+    pub(crate) fn from_raw(raw: NonNull<Header>) -> Task {
+        Task { raw }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: we hold a reference.
+        unsafe { self.raw.as_ref() }
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> Id {
+        self.header().meta.id
+    }
+
+    /// The task's name, if any.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.header().meta.name.as_deref()
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.header().meta.location
+    }
+
+    /// `task 'name' (task 3)` or `task 3`, for messages.
+    pub(crate) fn describe(&self) -> String {
+        self.header().meta.describe()
+    }
+
+    /// A waker for this task (owning a new reference).
+    pub(crate) fn waker(&self) -> std::task::Waker {
+        super::waker::owned(self.raw)
+    }
+
+    fn same(&self, other: NonNull<Header>) -> bool {
+        self.raw == other
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        Header::ref_dec(self.raw);
+    }
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id())
+            .field("state", &self.header().state.snapshot())
+            .finish()
+    }
+}
+
+/// What running a task from the queue did.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Ran {
+    /// The task is waiting, or was queued again.
+    Pending,
+    /// The task finished (output, panic or cancellation).
+    Complete,
+    /// The entry was stale (the task had already completed).
+    Stale,
+}
+
+/// Every live task of one loop. Holds one reference to each until it
+/// completes, so a task's future can only be dropped here, on this thread.
+pub(crate) struct OwnedTasks {
+    id: u64,
+    list: RefCell<Vec<Task>>,
+    closed: Cell<bool>,
+    _not_send: PhantomData<*const ()>,
+}
+
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+impl OwnedTasks {
+    /// A new, empty list with a fresh owner id.
+    pub(crate) fn new() -> Self {
+        OwnedTasks {
+            id: NEXT_OWNER.fetch_add(1, Ordering::Relaxed),
+            list: RefCell::new(Vec::new()),
+            closed: Cell::new(false),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// How many tasks are alive.
+    pub(crate) fn len(&self) -> usize {
+        self.list.borrow().len()
+    }
+
+    /// Creates a task. Returns the reference for the run queue and the handle.
+    ///
+    /// After [`close`](OwnedTasks::close) the task is cancelled at once (its
+    /// future dropped unpolled) and no queue entry is returned.
+    pub(crate) fn bind<F, S>(
+        &self,
+        future: F,
+        scheduler: S,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> (Option<Task>, JoinHandle<F::Output>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+        S: Schedule,
+    {
+        let meta = Meta {
+            id: Id::next(),
+            name,
+            location,
+        };
+        let raw = raw::allocate(future, scheduler, meta, self.id);
+        let owned = Task::from_raw(raw);
+        let queued = Task::from_raw(raw);
+        let handle = JoinHandle::new(raw);
+        if self.closed.get() {
+            // SAFETY: we are the owning loop thread (we hold &self of a !Send
+            // list) and we lend the reference `owned` holds.
+            unsafe { (owned.header().vtable().shutdown)(raw) };
+            drop(queued);
+            drop(owned);
+            return (None, handle);
+        }
+        let mut list = self.list.borrow_mut();
+        owned
+            .header()
+            .owned_index
+            .store(list.len(), Ordering::Relaxed);
+        list.push(owned);
+        (Some(queued), handle)
+    }
+
+    /// Polls a task taken from a run queue (the caller drops that queue
+    /// reference afterwards).
+    ///
+    /// # Panics
+    ///
+    /// If the task belongs to another loop (a broken internal invariant).
+    pub(crate) fn run(&self, task: &Task) -> Ran {
+        assert_eq!(
+            task.header().owner,
+            self.id,
+            "a task was queued on a loop that does not own it"
+        );
+        // SAFETY: the owner id matches and `self` is !Send, so this is the
+        // loop thread that owns the task; `task` lends its reference.
+        let outcome = unsafe { (task.header().vtable().run)(task.raw) };
+        match outcome {
+            RunOutcome::Pending => Ran::Pending,
+            RunOutcome::Stale => Ran::Stale,
+            RunOutcome::Complete => {
+                self.remove(task);
+                Ran::Complete
+            }
+        }
+    }
+
+    fn remove(&self, task: &Task) {
+        let mut list = self.list.borrow_mut();
+        let index = task.header().owned_index.load(Ordering::Relaxed);
+        // During shutdown the list was taken away: the index no longer points
+        // at this task, and the shutdown loop releases the reference itself.
+        if index < list.len() && list[index].same(task.raw) {
+            let removed = list.swap_remove(index);
+            if let Some(moved) = list.get(index) {
+                moved.header().owned_index.store(index, Ordering::Relaxed);
+            }
+            drop(list);
+            drop(removed);
+        }
+    }
+
+    /// Refuses new tasks from now on (they are cancelled at spawn).
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+    }
+
+    /// Closes the list and cancels every task still alive, dropping each
+    /// future here. Tasks spawned by those drops are cancelled too.
+    pub(crate) fn shutdown(&self) {
+        self.close();
+        loop {
+            let tasks = std::mem::take(&mut *self.list.borrow_mut());
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                // SAFETY: this is the owning loop thread and `task` lends its reference.
+                unsafe { (task.header().vtable().shutdown)(task.raw) };
+            }
+        }
+    }
+}
+
+impl Drop for OwnedTasks {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl std::fmt::Debug for OwnedTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedTasks")
+            .field("id", &self.id)
+            .field("len", &self.len())
+            .finish()
+    }
+}

@@ -1,0 +1,365 @@
+//! The task state machine: one atomic word of flags, and the transitions on it.
+//!
+//! Every task carries a [`State`]. The loop thread and any number of wakers on
+//! other threads race on it, so every change is a compare-and-swap loop that
+//! returns a `#[must_use]` enum saying what the caller must do next. The flags:
+//!
+//! | flag | meaning |
+//! | --- | --- |
+//! | `SCHEDULED` | the task is in a run queue, or will be put back in one when its running poll ends |
+//! | `RUNNING` | the loop thread is inside the task's poll (or cancelling it) right now |
+//! | `COMPLETE` | the future is gone; the result (output, panic or cancellation) is stored |
+//! | `CANCELLED` | `abort()` was called; the next time the loop touches the task it drops the future |
+//! | `HANDLE` | the `JoinHandle` is alive and owns the right to read the result |
+//!
+//! ## The table
+//!
+//! Rows are states (flags not shown are clear; `HANDLE` is orthogonal and only
+//! matters for completion and handle drop). Cells are the next state and the
+//! side effect. This same table is walked by `tests/task_state_table.rs`.
+//!
+//! | state | poll starts | poll returns Ready | poll returns Pending | wake during poll | wake while idle | abort | handle dropped | runtime shutdown |
+//! | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | Idle | - | - | - | - | Scheduled; push to queue | Scheduled+Cancelled; push to queue | clear HANDLE (detach) | Running+Cancelled; drop future |
+//! | Scheduled | Running | - | - | - | no-op (already queued) | Scheduled+Cancelled | clear HANDLE | Running+Cancelled; drop future (the queue entry is stale) |
+//! | Running | - | Complete; drop future, store output, wake the handle's waker | Idle | Running+Scheduled | - | Running+Cancelled | clear HANDLE | - (shutdown never runs inside a poll) |
+//! | Running+Scheduled | - | Complete (the schedule is void) | Scheduled; push to queue again (after the poll: a task is queued at most once) | no-op | - | Running+Scheduled+Cancelled | clear HANDLE | - |
+//! | Running+Cancelled | - | Complete; output stored (the abort came too late) | Complete; drop future, store `Cancelled` | no-op | - | no-op | clear HANDLE | - |
+//! | Scheduled+Cancelled | Running+Cancelled; drop future, store `Cancelled` | - | - | - | no-op | no-op | clear HANDLE | Running+Cancelled; drop future |
+//! | Complete | stale queue entry: drop it | - | - | - | no-op | no-op | clear HANDLE; the handle drops the stored result | no-op |
+//!
+//! When a task completes and `HANDLE` is clear, the loop drops the result at
+//! once (a panic nobody will observe is reported on stderr). When the handle
+//! is dropped after completion, the handle drops the result. The flag word
+//! decides which of the two does it, so the result is dropped exactly once.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
+const RUNNING: usize = 1 << 0;
+const SCHEDULED: usize = 1 << 1;
+const COMPLETE: usize = 1 << 2;
+const CANCELLED: usize = 1 << 3;
+const HANDLE: usize = 1 << 4;
+
+/// The flag word of one task.
+pub(crate) struct State(AtomicUsize);
+
+/// What the runner must do with a task it took from a run queue.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum TransitionToRunning {
+    /// Poll the future.
+    Poll,
+    /// The task was aborted: drop the future and store `Cancelled`.
+    Cancel,
+    /// The task already completed (a stale queue entry): do nothing.
+    Stale,
+}
+
+/// What the runner must do after a poll returned `Pending`.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum TransitionToIdle {
+    /// Nobody woke the task: it waits for a waker.
+    Idle,
+    /// It was woken during its own poll: put it back in the queue.
+    Reschedule,
+    /// It was aborted during its own poll: drop the future now.
+    Cancel,
+}
+
+/// Whether a wake must hand the task to the scheduler.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum TransitionToNotified {
+    /// The task was idle: the waker must push it to a run queue.
+    Submit,
+    /// Already queued, running (it will be re-queued after the poll) or complete.
+    DoNothing,
+}
+
+/// The outcome of completing a task.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum TransitionToComplete {
+    /// The join handle is alive: it owns the result; wake its waker.
+    HandleOwnsResult,
+    /// The handle was dropped (detached): the runner drops the result now.
+    RunnerDropsResult,
+}
+
+/// The outcome of dropping a join handle.
+#[must_use]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum HandleDropped {
+    /// The task completed earlier: the handle drops the stored result.
+    HandleDropsResult,
+    /// The task is not complete: it will drop its result itself.
+    Detached,
+}
+
+impl State {
+    /// A new task: queued at once, with a live join handle.
+    pub(crate) fn new() -> State {
+        State(AtomicUsize::new(SCHEDULED | HANDLE))
+    }
+
+    /// Reads the flags (for tests and debugging).
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.0.load(Acquire))
+    }
+
+    /// Whether the result is stored.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.0.load(Acquire) & COMPLETE != 0
+    }
+
+    fn update<T>(&self, mut f: impl FnMut(usize) -> (Option<usize>, T)) -> T {
+        let mut current = self.0.load(Acquire);
+        loop {
+            let (next, out) = f(current);
+            let Some(next) = next else { return out };
+            match self.0.compare_exchange_weak(current, next, AcqRel, Acquire) {
+                Ok(_) => return out,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// The runner took the task from a queue and is about to poll it.
+    pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
+        self.update(|s| {
+            if s & COMPLETE != 0 {
+                return (None, TransitionToRunning::Stale);
+            }
+            debug_assert!(s & RUNNING == 0, "a task is polled by one runner at a time");
+            let next = (s & !SCHEDULED) | RUNNING;
+            if s & CANCELLED != 0 {
+                (Some(next), TransitionToRunning::Cancel)
+            } else {
+                (Some(next), TransitionToRunning::Poll)
+            }
+        })
+    }
+
+    /// Runtime shutdown: take the task for cancellation unless it is complete.
+    /// Returns `Cancel` or `Stale`.
+    pub(crate) fn transition_to_shutdown(&self) -> TransitionToRunning {
+        self.update(|s| {
+            if s & COMPLETE != 0 {
+                return (None, TransitionToRunning::Stale);
+            }
+            debug_assert!(s & RUNNING == 0, "shutdown never runs inside a poll");
+            (
+                Some((s & !SCHEDULED) | RUNNING | CANCELLED),
+                TransitionToRunning::Cancel,
+            )
+        })
+    }
+
+    /// The poll returned `Pending`.
+    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
+        self.update(|s| {
+            debug_assert!(s & RUNNING != 0);
+            if s & CANCELLED != 0 {
+                // Stay RUNNING: the runner drops the future right away.
+                return (None, TransitionToIdle::Cancel);
+            }
+            let next = s & !RUNNING;
+            if s & SCHEDULED != 0 {
+                (Some(next), TransitionToIdle::Reschedule)
+            } else {
+                (Some(next), TransitionToIdle::Idle)
+            }
+        })
+    }
+
+    /// The future is gone and the result is stored.
+    pub(crate) fn transition_to_complete(&self) -> TransitionToComplete {
+        self.update(|s| {
+            debug_assert!(s & RUNNING != 0 && s & COMPLETE == 0);
+            let next = (s & !RUNNING) | COMPLETE;
+            if s & HANDLE != 0 {
+                (Some(next), TransitionToComplete::HandleOwnsResult)
+            } else {
+                (Some(next), TransitionToComplete::RunnerDropsResult)
+            }
+        })
+    }
+
+    /// A waker fired.
+    pub(crate) fn transition_to_notified(&self) -> TransitionToNotified {
+        self.update(|s| {
+            if s & (COMPLETE | SCHEDULED) != 0 {
+                (None, TransitionToNotified::DoNothing)
+            } else if s & RUNNING != 0 {
+                (Some(s | SCHEDULED), TransitionToNotified::DoNothing)
+            } else {
+                (Some(s | SCHEDULED), TransitionToNotified::Submit)
+            }
+        })
+    }
+
+    /// `abort()` was called.
+    pub(crate) fn transition_to_cancelled(&self) -> TransitionToNotified {
+        self.update(|s| {
+            if s & (COMPLETE | CANCELLED) != 0 {
+                (None, TransitionToNotified::DoNothing)
+            } else if s & (RUNNING | SCHEDULED) != 0 {
+                (Some(s | CANCELLED), TransitionToNotified::DoNothing)
+            } else {
+                (Some(s | CANCELLED | SCHEDULED), TransitionToNotified::Submit)
+            }
+        })
+    }
+
+    /// The join handle is being dropped.
+    pub(crate) fn drop_handle(&self) -> HandleDropped {
+        self.update(|s| {
+            let next = s & !HANDLE;
+            if s & COMPLETE != 0 {
+                (Some(next), HandleDropped::HandleDropsResult)
+            } else {
+                (Some(next), HandleDropped::Detached)
+            }
+        })
+    }
+}
+
+/// A copy of the flag word, for assertions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+impl Snapshot {
+    pub(crate) fn is_running(self) -> bool {
+        self.0 & RUNNING != 0
+    }
+    pub(crate) fn is_scheduled(self) -> bool {
+        self.0 & SCHEDULED != 0
+    }
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+    pub(crate) fn is_cancelled(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+    pub(crate) fn has_handle(self) -> bool {
+        self.0 & HANDLE != 0
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names = Vec::new();
+        for (bit, name) in [
+            (RUNNING, "Running"),
+            (SCHEDULED, "Scheduled"),
+            (COMPLETE, "Complete"),
+            (CANCELLED, "Cancelled"),
+            (HANDLE, "Handle"),
+        ] {
+            if self.0 & bit != 0 {
+                names.push(name);
+            }
+        }
+        if names.is_empty() {
+            names.push("Idle");
+        }
+        f.write_str(&names.join("+"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Walks the table in the module docs, row by row.
+    use super::*;
+
+    fn idle() -> State {
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Idle);
+        s
+    }
+
+    #[test]
+    fn idle_row() {
+        let s = idle();
+        assert_eq!(format!("{:?}", s.snapshot()), "Handle");
+        assert_eq!(s.transition_to_notified(), TransitionToNotified::Submit);
+        assert!(s.snapshot().is_scheduled());
+        let s = idle();
+        assert_eq!(s.transition_to_cancelled(), TransitionToNotified::Submit);
+        assert!(s.snapshot().is_scheduled() && s.snapshot().is_cancelled());
+        let s = idle();
+        assert_eq!(s.drop_handle(), HandleDropped::Detached);
+        assert!(!s.snapshot().has_handle());
+        let s = idle();
+        assert_eq!(s.transition_to_shutdown(), TransitionToRunning::Cancel);
+        assert!(s.snapshot().is_running() && s.snapshot().is_cancelled());
+    }
+
+    #[test]
+    fn scheduled_row() {
+        let s = State::new();
+        assert_eq!(s.transition_to_notified(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_cancelled(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Cancel);
+        let s = State::new();
+        assert_eq!(s.transition_to_shutdown(), TransitionToRunning::Cancel);
+        assert!(!s.snapshot().is_scheduled());
+    }
+
+    #[test]
+    fn running_row() {
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        assert_eq!(s.transition_to_notified(), TransitionToNotified::DoNothing);
+        assert!(s.snapshot().is_running() && s.snapshot().is_scheduled());
+        // Wake during poll: the runner re-queues after the poll.
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Reschedule);
+        assert!(s.snapshot().is_scheduled() && !s.snapshot().is_running());
+
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        assert_eq!(
+            s.transition_to_complete(),
+            TransitionToComplete::HandleOwnsResult
+        );
+        assert_eq!(s.drop_handle(), HandleDropped::HandleDropsResult);
+
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        assert_eq!(s.drop_handle(), HandleDropped::Detached);
+        assert_eq!(
+            s.transition_to_complete(),
+            TransitionToComplete::RunnerDropsResult
+        );
+    }
+
+    #[test]
+    fn running_cancelled_row() {
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        assert_eq!(s.transition_to_cancelled(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_cancelled(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_idle(), TransitionToIdle::Cancel);
+        assert!(s.snapshot().is_running());
+        assert_eq!(
+            s.transition_to_complete(),
+            TransitionToComplete::HandleOwnsResult
+        );
+    }
+
+    #[test]
+    fn complete_row() {
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Poll);
+        let _ = s.transition_to_complete();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Stale);
+        assert_eq!(s.transition_to_notified(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_cancelled(), TransitionToNotified::DoNothing);
+        assert_eq!(s.transition_to_shutdown(), TransitionToRunning::Stale);
+        assert!(s.is_complete());
+    }
+}

@@ -1,0 +1,186 @@
+//! [`Sleep`]: a future that completes at a deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::Instant;
+use crate::runtime::context;
+use crate::runtime::shared::Shared;
+use crate::runtime::timers::TimerKey;
+
+/// Waits until `duration` has passed (asyncio's `await asyncio.sleep(s)`).
+///
+/// The deadline is fixed when `sleep` is called, on the runtime's clock.
+/// `Duration::ZERO` completes at the first poll; `Duration::MAX` (or any
+/// duration too large for the clock) never completes.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::time::{Instant, sleep};
+///
+/// let rt = evloop::Runtime::builder().paused_clock(true).build().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(2)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(2));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(Instant::now().checked_add(duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes at once.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Some(deadline))
+}
+
+/// The future of [`sleep`] and [`sleep_until`].
+///
+/// Returns `Pending` until the runtime's clock reaches the deadline; the loop's
+/// timer heap wakes it then. It never completes early: a deadline between two
+/// milliseconds is waited for up to the next one, never down.
+///
+/// Cancel safety: dropping a `Sleep` disarms its timer at once.
+///
+/// # Panics
+///
+/// When polled outside a runtime.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Option<Instant>,
+    armed: Option<Armed>,
+}
+
+#[derive(Debug)]
+struct Armed {
+    key: TimerKey,
+    /// Which loop holds the timer.
+    owner: Arc<Shared>,
+}
+
+impl Sleep {
+    fn new(deadline: Option<Instant>) -> Sleep {
+        Sleep {
+            deadline,
+            armed: None,
+        }
+    }
+
+    /// The deadline, or `None` for a sleep that never ends.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Moves the deadline (used by `Interval`).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.disarm();
+        self.deadline = Some(deadline);
+    }
+
+    fn disarm(&mut self) {
+        if let Some(armed) = self.armed.take() {
+            context::with_core(|core| {
+                if Arc::ptr_eq(&core.shared, &armed.owner) {
+                    core.timers.borrow_mut().remove(armed.key);
+                }
+            });
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let polled = context::with_core(|core| {
+            let Some(deadline) = this.deadline else {
+                // Never: nothing will ever wake us, and nothing needs to.
+                return Poll::Pending;
+            };
+            if core.clock.now() >= deadline.into_std() {
+                return Poll::Ready(());
+            }
+            let mut timers = core.timers.borrow_mut();
+            match &this.armed {
+                Some(armed)
+                    if Arc::ptr_eq(&armed.owner, &core.shared)
+                        && timers.set_waker(armed.key, cx.waker()) => {}
+                _ => {
+                    let key = timers.insert(deadline.into_std(), cx.waker().clone());
+                    this.armed = Some(Armed {
+                        key,
+                        owner: core.shared.clone(),
+                    });
+                }
+            }
+            Poll::Pending
+        });
+        match polled {
+            Some(Poll::Ready(())) => {
+                this.disarm();
+                Poll::Ready(())
+            }
+            Some(Poll::Pending) => Poll::Pending,
+            None => panic!(
+                "evloop::time::sleep polled outside a runtime: await it inside evloop::run or Runtime::block_on"
+            ),
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
+/// Blocks the calling thread for `duration`, like `std::thread::sleep`.
+///
+/// This is the *mistake* of the lesson about blocking the loop, made visible
+/// to tests: called on a loop thread whose runtime has the paused clock, it
+/// moves virtual time forward by `duration` instead of sleeping, exactly as a
+/// real blocking call would have moved real time while holding the loop.
+/// Everywhere else it is `std::thread::sleep`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::time::{Instant, sleep_blocking};
+///
+/// let rt = evloop::Runtime::builder()
+///     .paused_clock(true)
+///     .slow_poll_threshold(None)
+///     .build()
+///     .unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep_blocking(Duration::from_secs(1)); // holds the loop for 1 s
+///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+/// });
+/// ```
+pub fn sleep_blocking(duration: Duration) {
+    let virtual_time = context::with_core(|core| {
+        if core.clock.is_paused() {
+            core.clock.advance(duration);
+            true
+        } else {
+            false
+        }
+    });
+    if virtual_time != Some(true) {
+        std::thread::sleep(duration);
+    }
+}

@@ -1,0 +1,465 @@
+//! Turning a [`Record`] into the rows of a timeline: one for the loop, one
+//! per task (or per group of tasks), one per pool thread (or per pool), each
+//! a stack of coloured layers with a tooltip for every segment. The drawing
+//! itself is in the parent module.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{BUSY, IDLE, JOB, RUNNING, SCHEDULED, SLOW, SvgOptions};
+use crate::trace::record::{PoolKind, Record, Span, TaskEnd, TaskRecord};
+use crate::trace::stats::{TaskStats, Verdict, format_duration, format_exact, task_stats};
+
+/// One row of the picture, ready to draw.
+pub(super) struct Row {
+    /// `loop-row`, `task-row` or `thread-row`.
+    pub(super) class: &'static str,
+    /// Extra attributes (`data-task="3"`), already escaped.
+    pub(super) data: String,
+    /// The name in the label column.
+    pub(super) label: String,
+    /// The grey text right of it: the spawn location, or the pool.
+    pub(super) sublabel: String,
+    /// Statistics shown when hovering over the label.
+    pub(super) tooltip: String,
+    /// The short text in the right column (verdict, jobs).
+    pub(super) right: String,
+    /// Drawn in order: later layers over earlier ones.
+    pub(super) layers: Vec<Layer>,
+}
+
+/// Segments of one colour in one row.
+pub(super) struct Layer {
+    /// A noun for the tooltip of merged shapes: `poll`, `job`.
+    pub(super) what: &'static str,
+    /// The fill colour.
+    pub(super) fill: &'static str,
+    /// Extra attributes for each shape (an outline), already escaped.
+    pub(super) style: &'static str,
+    /// The segments, in any order.
+    pub(super) segs: Vec<Seg>,
+}
+
+/// One interval to draw, with its tooltip.
+pub(super) struct Seg {
+    /// When, on the time axis.
+    pub(super) span: Span,
+    /// The exact figures, shown on hover.
+    pub(super) tip: String,
+}
+
+impl Layer {
+    fn new(what: &'static str, fill: &'static str, style: &'static str) -> Layer {
+        Layer {
+            what,
+            fill,
+            style,
+            segs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, span: Span, tip: String) {
+        self.segs.push(Seg { span, tip });
+    }
+}
+
+/// The rows of one recording, top to bottom: the loop, the tasks (grouped
+/// past `max_task_rows`, by the rules in the parent module's docs), the pool
+/// threads (grouped by pool past `max_thread_rows`).
+pub(super) fn build_rows(record: &Record, options: &SvgOptions) -> Vec<Row> {
+    let horizon = record.horizon();
+    let stats = task_stats(record);
+    let mut rows = vec![loop_row(record, horizon)];
+
+    // Tasks: one row each, or grouped.
+    let tasks: Vec<(&TaskRecord, &TaskStats)> = record.tasks.iter().zip(&stats).collect();
+    let max = options.max_task_rows.max(1);
+    let groups: Vec<Vec<usize>> = if tasks.len() <= max {
+        (0..tasks.len()).map(|i| vec![i]).collect()
+    } else {
+        let by_name = group_by(&tasks, name_prefix);
+        if by_name.len() <= max {
+            by_name
+        } else {
+            let mut by_place = group_by(&tasks, |t| t.location.clone());
+            if by_place.len() > max {
+                let rest: Vec<usize> = by_place.drain(max - 1..).flatten().collect();
+                by_place.push(rest);
+            }
+            by_place
+        }
+    };
+    for members in &groups {
+        rows.push(task_row(record, &tasks, members, horizon));
+    }
+
+    // Pool threads: one row each, or one per pool.
+    let mut threads: BTreeMap<(PoolKind, &str), Vec<usize>> = BTreeMap::new();
+    for (i, job) in record.jobs.iter().enumerate() {
+        if job.started.is_some() {
+            threads
+                .entry((job.pool, job.thread.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    if threads.len() <= options.max_thread_rows.max(1) {
+        for ((pool, name), jobs) in &threads {
+            rows.push(thread_row(
+                record,
+                name,
+                &format!("{pool} pool"),
+                jobs,
+                1,
+                horizon,
+            ));
+        }
+    } else {
+        let mut pools: BTreeMap<PoolKind, (usize, Vec<usize>)> = BTreeMap::new();
+        for ((pool, _), jobs) in threads {
+            let entry = pools.entry(pool).or_default();
+            entry.0 += 1;
+            entry.1.extend(jobs);
+        }
+        for (pool, (count, jobs)) in pools {
+            let label = format!("{pool} pool × {count}");
+            rows.push(thread_row(record, &label, "threads", &jobs, count, horizon));
+        }
+    }
+    rows
+}
+
+/// Indices of tasks grouped by `key`, groups in order of first appearance.
+fn group_by(
+    tasks: &[(&TaskRecord, &TaskStats)],
+    key: impl Fn(&TaskRecord) -> String,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<Vec<usize>> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (task, _)) in tasks.iter().enumerate() {
+        let k = key(task);
+        match index.get(&k) {
+            Some(&g) => order[g].push(i),
+            None => {
+                index.insert(k, order.len());
+                order.push(vec![i]);
+            }
+        }
+    }
+    order
+}
+
+/// The grouping key from a name: trailing digits and separators cut
+/// (`download 12` → `download`); unnamed tasks by spawn location.
+fn name_prefix(task: &TaskRecord) -> String {
+    match &task.name {
+        Some(name) => {
+            let cut = name.trim_end_matches(|c: char| {
+                c.is_ascii_digit() || c.is_whitespace() || "#-_:./".contains(c)
+            });
+            if cut.is_empty() {
+                format!("name {name}")
+            } else {
+                format!("name {cut}")
+            }
+        }
+        None => format!("at {}", task.location),
+    }
+}
+
+fn loop_row(record: &Record, horizon: Duration) -> Row {
+    let parked: Duration = record.parks.iter().map(|p| p.duration()).sum();
+    let total = horizon;
+    let running = total.saturating_sub(parked);
+    // Parked is the background; the running stretches between parks go on
+    // top, so a short burst of work keeps its minimum width and stays visible.
+    let mut park = Layer::new("park", IDLE, "");
+    park.push(
+        Span::new(Duration::ZERO, horizon),
+        format!(
+            "loop thread parked in the poller: {} in {} parks, of {}",
+            format_exact(parked),
+            record.parks.len(),
+            format_exact(total)
+        ),
+    );
+    let mut parks: Vec<Span> = record
+        .parks
+        .iter()
+        .map(|p| Span::new(p.start, p.end.max(p.start)))
+        .collect();
+    parks.sort();
+    let mut run = Layer::new("run", RUNNING, "");
+    let mut from = Duration::ZERO;
+    for p in parks.iter().chain([&Span::new(horizon, horizon)]) {
+        if p.start > from {
+            run.push(
+                Span::new(from, p.start),
+                format!(
+                    "loop running at {} for {}",
+                    format_exact(from),
+                    format_exact(p.start - from)
+                ),
+            );
+        }
+        from = from.max(p.end);
+    }
+    let mut jump = Layer::new(
+        "clock jump",
+        "#FFFFFF",
+        " stroke=\"#888888\" stroke-width=\"1\" stroke-dasharray=\"3 2\"",
+    );
+    for c in &record.clock_jumps {
+        jump.push(
+            Span::new(c.at, c.to.max(c.at)),
+            format!(
+                "paused clock jumped from {} to {}: {}",
+                format_exact(c.at),
+                format_exact(c.to),
+                c.reason
+            ),
+        );
+    }
+    let pct = if total.is_zero() {
+        0
+    } else {
+        (parked.as_nanos() * 100 / total.as_nanos()) as u64
+    };
+    Row {
+        class: "loop-row",
+        data: String::new(),
+        label: "loop thread".into(),
+        sublabel: String::new(),
+        tooltip: format!(
+            "loop thread: parked {} in {} parks, running {}, of {}",
+            format_duration(parked),
+            record.parks.len(),
+            format_duration(running),
+            format_duration(total)
+        ),
+        right: format!("parked {pct}%"),
+        layers: vec![park, run, jump],
+    }
+}
+
+fn task_row(
+    record: &Record,
+    tasks: &[(&TaskRecord, &TaskStats)],
+    members: &[usize],
+    horizon: Duration,
+) -> Row {
+    let mut idle = Layer::new("lifetime", IDLE, "");
+    let mut scheduled = Layer::new("wait for the loop", SCHEDULED, "");
+    let mut busy = Layer::new("poll", BUSY, "");
+    let mut slow = Layer::new(
+        "slow poll",
+        SLOW,
+        " stroke=\"#000000\" stroke-width=\"1.2\"",
+    );
+    for &i in members {
+        let (task, st) = tasks[i];
+        let name = task.label();
+        let life = task.lifetime(horizon);
+        let end = match &task.ended {
+            Some((_, TaskEnd::Output)) => "returned".to_string(),
+            Some((_, how)) => format!("ended: {how}"),
+            None => "still alive at the end".to_string(),
+        };
+        idle.push(
+            life,
+            format!(
+                "{name}: alive from {} for {}, idle {} ({end})",
+                format_exact(life.start),
+                format_exact(life.duration()),
+                format_exact(st.idle)
+            ),
+        );
+        for s in task.scheduled_spans(horizon) {
+            scheduled.push(
+                s,
+                format!(
+                    "{name}: woken at {}, waited {} for the loop",
+                    format_exact(s.start),
+                    format_exact(s.duration())
+                ),
+            );
+        }
+        let n = task.polls.len();
+        for (k, p) in task.polls.iter().enumerate() {
+            let p = Span::new(p.start, p.end.max(p.start));
+            if record.is_slow(&p) {
+                slow.push(
+                    p,
+                    format!(
+                        "{name}: SLOW poll {} of {n} at {}, took {} (threshold {})",
+                        k + 1,
+                        format_exact(p.start),
+                        format_exact(p.duration()),
+                        format_duration(record.slow_poll_threshold)
+                    ),
+                );
+            } else {
+                busy.push(
+                    p,
+                    format!(
+                        "{name}: poll {} of {n} at {}, took {}",
+                        k + 1,
+                        format_exact(p.start),
+                        format_exact(p.duration())
+                    ),
+                );
+            }
+        }
+    }
+    let layers = vec![idle, scheduled, busy, slow];
+
+    if let [i] = members {
+        let (task, st) = tasks[*i];
+        return Row {
+            class: "task-row",
+            data: format!(" data-task=\"{}\"", task.id),
+            label: task.label(),
+            sublabel: task.short_location().to_string(),
+            tooltip: format!(
+                "{} (task {}) spawned at {}\npolls {}, busy {}, scheduled {}, idle {}\n\
+                 longest poll {}, wakes {}\nverdict: {}",
+                task.label(),
+                task.id,
+                task.location,
+                st.polls,
+                format_exact(st.busy),
+                format_exact(st.scheduled),
+                format_exact(st.idle),
+                format_exact(st.longest_poll),
+                st.wakes,
+                st.verdict
+            ),
+            right: st.verdict.to_string(),
+            layers,
+        };
+    }
+
+    // A group: count, shared name and place, verdicts.
+    let count = members.len();
+    let first = tasks.get(members.first().copied().unwrap_or(0));
+    let same = |f: &dyn Fn(&TaskRecord) -> String| {
+        let v: Vec<String> = members.iter().map(|&i| f(tasks[i].0)).collect();
+        v.windows(2).all(|w| w[0] == w[1]).then(|| v[0].clone())
+    };
+    let prefix = same(&|t| name_prefix(t));
+    let place = same(&|t| t.short_location().to_string());
+    let base = match (&prefix, first) {
+        (Some(_), Some((t, _))) if t.name.is_some() => {
+            let name = t.label();
+            let cut = name
+                .trim_end_matches(|c: char| {
+                    c.is_ascii_digit() || c.is_whitespace() || "#-_:./".contains(c)
+                })
+                .to_string();
+            if cut.is_empty() { name } else { cut }
+        }
+        _ if place.is_some() => "tasks".to_string(),
+        _ => "other tasks".to_string(),
+    };
+    let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
+    let (mut busy_t, mut sched_t, mut idle_t, mut polls) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
+    for &i in members {
+        let st = tasks[i].1;
+        *verdicts.entry(st.verdict).or_default() += 1;
+        busy_t += st.busy;
+        sched_t += st.scheduled;
+        idle_t += st.idle;
+        polls += st.polls;
+    }
+    let right = match verdicts.iter().next() {
+        Some((v, n)) if verdicts.len() == 1 => format!("{v} ×{n}"),
+        Some((v, n)) => format!("{n} {v} of {count}"),
+        None => String::new(),
+    };
+    Row {
+        class: "task-row",
+        data: format!(" data-tasks=\"{count}\""),
+        label: format!("{base} × {count}"),
+        sublabel: place.clone().unwrap_or_else(|| "several places".into()),
+        tooltip: format!(
+            "{count} tasks drawn over each other ({})\npolls {polls}, busy {}, scheduled {}, idle {} (summed)\n{}",
+            place.unwrap_or_else(|| "spawned in several places".into()),
+            format_exact(busy_t),
+            format_exact(sched_t),
+            format_exact(idle_t),
+            verdicts
+                .iter()
+                .map(|(v, n)| format!("{v}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        right,
+        layers,
+    }
+}
+
+fn thread_row(
+    record: &Record,
+    label: &str,
+    sublabel: &str,
+    jobs: &[usize],
+    threads: usize,
+    horizon: Duration,
+) -> Row {
+    let mut layer = Layer::new("job", JOB, "");
+    let mut busy = Duration::ZERO;
+    for &i in jobs {
+        let job = &record.jobs[i];
+        let Some(run) = job.run(horizon) else {
+            continue;
+        };
+        busy += run.duration();
+        let state = if job.finished.is_some() {
+            "ran"
+        } else {
+            "still running at the end after"
+        };
+        layer.push(
+            run,
+            format!(
+                "{} on {}: queued at {}, started at {} (waited {}), {state} {}",
+                job.label(),
+                job.thread,
+                format_exact(job.queued),
+                format_exact(run.start),
+                format_exact(run.start.saturating_sub(job.queued)),
+                format_exact(run.duration())
+            ),
+        );
+    }
+    let data = if threads > 1 {
+        format!(" data-threads=\"{threads}\"")
+    } else {
+        String::new()
+    };
+    Row {
+        class: "thread-row",
+        data,
+        label: label.to_string(),
+        sublabel: sublabel.to_string(),
+        tooltip: format!("{label}: {} jobs, busy {}", jobs.len(), format_exact(busy)),
+        right: format!("{} jobs, {}", jobs.len(), format_duration(busy)),
+        layers: vec![layer],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_prefix_cuts_numbers() {
+        let t = |n: &str| TaskRecord::new(1, Some(n.into()), "x.rs:1", Duration::ZERO);
+        assert_eq!(name_prefix(&t("download 12")), "name download");
+        assert_eq!(name_prefix(&t("worker-3")), "name worker");
+        assert_eq!(name_prefix(&t("42")), "name 42");
+        let unnamed = TaskRecord::new(1, None, "x.rs:1", Duration::ZERO);
+        assert_eq!(name_prefix(&unnamed), "at x.rs:1");
+    }
+}
