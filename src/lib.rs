@@ -43,11 +43,17 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod combine;
+pub mod fs;
+pub mod io;
+pub mod offload;
 pub mod runtime;
 pub mod task;
+pub mod http;
 pub mod time;
 pub mod trace;
 
 pub use combine::{Either, Failure, GroupError, TaskGroup, join_all, select, try_join_all};
+pub use io::net;
+pub use offload::{spawn_blocking, spawn_cpu};
 pub use runtime::{Runtime, run, spawn, yield_now};
 pub use task::{JoinError, JoinHandle};

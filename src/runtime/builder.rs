@@ -9,6 +9,12 @@ use super::{Runtime, SlowPoll};
 /// The default slow-poll threshold, as asyncio's debug mode uses.
 pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);
 
+/// The default cap on blocking-pool threads (as tokio's).
+pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+/// How long an idle blocking-pool thread lingers by default.
+pub const DEFAULT_BLOCKING_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
 type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
 
 /// The settings a runtime is built with.
@@ -17,6 +23,9 @@ pub(crate) struct Config {
     pub(crate) paused_clock: bool,
     pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) on_slow_poll: Option<SlowPollHook>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_idle_timeout: Duration,
+    pub(crate) cpu_threads: usize,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -47,6 +56,9 @@ impl Builder {
                 paused_clock: false,
                 slow_poll_threshold: Some(DEFAULT_SLOW_POLL_THRESHOLD),
                 on_slow_poll: None,
+                max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+                blocking_idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
+                cpu_threads: num_cpus::get().max(1),
             },
         }
     }
@@ -72,6 +84,38 @@ impl Builder {
     /// stderr (tests use it to collect the warnings).
     pub fn on_slow_poll(mut self, hook: impl Fn(&SlowPoll) + 'static) -> Builder {
         self.config.on_slow_poll = Some(Rc::new(hook));
+        self
+    }
+
+    /// The most threads the blocking pool may grow to (default 512). Jobs
+    /// beyond that wait in its queue.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "evloop: max_blocking_threads must be at least 1");
+        self.config.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits
+    /// (default 10 s).
+    pub fn blocking_idle_timeout(mut self, timeout: Duration) -> Builder {
+        self.config.blocking_idle_timeout = timeout;
+        self
+    }
+
+    /// How many threads the CPU pool has (default: the number of CPUs).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn cpu_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "evloop: cpu_threads must be at least 1");
+        self.config.cpu_threads = n;
         self
     }
 

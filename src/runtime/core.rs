@@ -11,6 +11,7 @@
 //! 5. wake the tasks that called `yield_now` during this tick, so they run
 //!    again only after timers and IO had their turn.
 
+use std::any::Any;
 use std::cell::{OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -46,8 +47,17 @@ pub(crate) struct Core {
     pub(crate) config: Config,
     /// The reactor (`crate::io`), installed when the first IO source registers.
     pub(crate) reactor: OnceCell<Rc<dyn Dispatch>>,
+    /// Services hung on the loop by modules above it (the offload pools).
+    extensions: RefCell<Vec<Rc<dyn Extension>>>,
     scratch_tasks: RefCell<Vec<Task>>,
     scratch_wakers: RefCell<Vec<Waker>>,
+}
+
+/// A service a module above the runtime hangs on the loop (the offload
+/// pools), told when the runtime shuts down.
+pub(crate) trait Extension: Any {
+    /// The runtime is shutting down; its tasks are already cancelled.
+    fn shutdown(&self);
 }
 
 /// The waker of the future passed to `block_on`.
@@ -79,9 +89,25 @@ impl Core {
             driver,
             config,
             reactor: OnceCell::new(),
+            extensions: RefCell::new(Vec::new()),
             scratch_tasks: RefCell::new(Vec::new()),
             scratch_wakers: RefCell::new(Vec::new()),
         })
+    }
+
+    /// The loop's extension of type `T`, created by `init` on first use.
+    pub(crate) fn extension<T: Extension>(&self, init: impl FnOnce(&Core) -> T) -> Rc<T> {
+        let found = self
+            .extensions
+            .borrow()
+            .iter()
+            .find_map(|e| (e.clone() as Rc<dyn Any>).downcast::<T>().ok());
+        if let Some(found) = found {
+            return found;
+        }
+        let created = Rc::new(init(self));
+        self.extensions.borrow_mut().push(created.clone());
+        created
     }
 
     /// Creates a task and queues it.
@@ -255,6 +281,12 @@ impl Core {
 
     /// Cancels every task and drops every queued reference, on this thread.
     pub(crate) fn shutdown(&self) {
+        // Cancelling the tasks first marks their queued pool jobs as unwanted.
+        self.owned.shutdown();
+        let extensions = self.extensions.borrow().clone();
+        for extension in extensions {
+            extension.shutdown();
+        }
         loop {
             self.owned.shutdown();
             let queued = std::mem::take(&mut *self.queue.borrow_mut());

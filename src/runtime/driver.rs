@@ -21,8 +21,6 @@ const EVENTS_CAPACITY: usize = 1024;
 pub(crate) trait Dispatch: std::any::Any {
     /// Hands an IO event to the source registered under its token.
     fn dispatch(&self, event: &mio::event::Event);
-    /// The concrete reactor, for the module that installed it.
-    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// One `mio::Poll` and its event buffer.

@@ -26,7 +26,9 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
-pub use builder::{Builder, DEFAULT_SLOW_POLL_THRESHOLD};
+pub use builder::{
+    Builder, DEFAULT_BLOCKING_IDLE_TIMEOUT, DEFAULT_MAX_BLOCKING_THREADS, DEFAULT_SLOW_POLL_THRESHOLD,
+};
 pub use spawn::{YieldNow, spawn, yield_now};
 
 use crate::task::{Id, JoinHandle};

@@ -56,16 +56,6 @@ impl Task {
         self.header().meta.location
     }
 
-    /// `task 'name' (task 3)` or `task 3`, for messages.
-    pub(crate) fn describe(&self) -> String {
-        self.header().meta.describe()
-    }
-
-    /// A waker for this task (owning a new reference).
-    pub(crate) fn waker(&self) -> std::task::Waker {
-        super::waker::owned(self.raw)
-    }
-
     fn same(&self, other: NonNull<Header>) -> bool {
         self.raw == other
     }

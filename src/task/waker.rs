@@ -37,15 +37,6 @@ fn drop_waker(data: *const ()) {
     Header::ref_dec(header(data));
 }
 
-/// A waker that owns a new reference to the task.
-pub(crate) fn owned(ptr: NonNull<Header>) -> Waker {
-    // SAFETY: the caller holds a reference, so the task is alive.
-    unsafe { ptr.as_ref() }.ref_inc();
-    // SAFETY: the vtable functions above keep the reference count right for
-    // a data pointer that is a task header carrying one reference.
-    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
-}
-
 /// A waker that borrows the caller's reference: it must never be dropped
 /// (wrap it in `ManuallyDrop`).
 ///
