@@ -72,11 +72,13 @@ where
 /// # Examples
 ///
 /// ```
-/// let r: Result<Vec<u32>, String> = evloop::run(evloop::try_join_all([
-///     Box::pin(async { Ok(1) }) as std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, String>>>>,
-///     Box::pin(async { Err("no".to_string()) }),
-/// ]));
-/// assert_eq!(r, Err("no".to_string()));
+/// let fetch = |n: u32| async move {
+///     if n == 2 { Err(format!("fetch {n} failed")) } else { Ok(n) }
+/// };
+/// let all = evloop::run(evloop::try_join_all([fetch(1), fetch(3)]));
+/// assert_eq!(all, Ok(vec![1, 3]));
+/// let first_error = evloop::run(evloop::try_join_all([fetch(1), fetch(2), fetch(3)]));
+/// assert_eq!(first_error, Err("fetch 2 failed".to_string()));
 /// ```
 pub async fn try_join_all<I, T, E>(futures: I) -> Result<Vec<T>, E>
 where

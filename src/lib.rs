@@ -57,3 +57,24 @@ pub use io::net;
 pub use offload::{spawn_blocking, spawn_cpu};
 pub use runtime::{Runtime, run, spawn, yield_now};
 pub use task::{JoinError, JoinHandle};
+
+/// The book's chapters, compiled and run as doctests by `cargo test`.
+#[cfg(doctest)]
+pub mod book {
+    #[doc = include_str!("../book/src/introduction.md")]
+    pub mod introduction {}
+    #[doc = include_str!("../book/src/why-async.md")]
+    pub mod why_async {}
+    #[doc = include_str!("../book/src/futures-by-hand.md")]
+    pub mod futures_by_hand {}
+    #[doc = include_str!("../book/src/wakers-and-block-on.md")]
+    pub mod wakers_and_block_on {}
+    #[doc = include_str!("../book/src/tasks-and-the-run-queue.md")]
+    pub mod tasks_and_the_run_queue {}
+    #[doc = include_str!("../book/src/join-handles.md")]
+    pub mod join_handles {}
+    #[doc = include_str!("../book/src/time.md")]
+    pub mod time {}
+    #[doc = include_str!("../book/src/blocking-the-loop.md")]
+    pub mod blocking_the_loop {}
+}
