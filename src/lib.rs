@@ -46,6 +46,7 @@ mod combine;
 pub mod fs;
 pub mod io;
 pub mod offload;
+pub mod pipeline;
 pub mod runtime;
 pub mod task;
 pub mod http;

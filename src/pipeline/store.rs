@@ -1,0 +1,499 @@
+//! Output files: their names, their JPEG encoding, and writing them atomically.
+//!
+//! File names come from the image's number only (`image_3.jpg`), never from a
+//! URL or a server's answer, so a hostile server cannot choose where a file
+//! lands. [`write_atomic`] writes to a temporary file in the destination
+//! folder and renames it into place, so a reader (or a crash) never sees half
+//! a picture under the final name, and it removes the temporary file when
+//! anything fails.
+//!
+//! # Why no fsync by default
+//!
+//! The rename makes the switch atomic for every process on the machine; it
+//! does not make the new content durable across a power cut. That would need
+//! `fsync` on the file and on the folder, which costs from a millisecond to
+//! tens of milliseconds per file on a real disk. The pipeline's outputs can be
+//! recomputed at any time, the Python scripts it is measured against do not
+//! fsync either, and the comparison would be skewed if only one side paid for
+//! it. [`write_atomic_durable`] is there for callers that need durability.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use image::RgbImage;
+use image::codecs::jpeg::JpegEncoder;
+
+/// The JPEG quality of the processed pictures: Pillow's default, which the
+/// tutorial's `Image.save` uses.
+pub const OUTPUT_JPEG_QUALITY: u8 = 75;
+
+/// The file name of a downloaded picture: `image_<index>.jpg`.
+///
+/// `index` is the picture's number as in its URL (`/image_3.jpg` is index 3;
+/// the tutorial counts from 1).
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::original_name;
+///
+/// assert_eq!(original_name(3), "image_3.jpg");
+/// ```
+pub fn original_name(index: usize) -> String {
+    format!("image_{index}.jpg")
+}
+
+/// The file name of a processed picture (its edge map).
+///
+/// The same as [`original_name`], as in the tutorial, which saves the edge
+/// map under the original's name in the `processed_images` folder.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::{original_name, processed_name};
+///
+/// assert_eq!(processed_name(12), "image_12.jpg");
+/// assert_eq!(processed_name(12), original_name(12));
+/// ```
+pub fn processed_name(index: usize) -> String {
+    original_name(index)
+}
+
+/// Why storing an output failed.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::{write_atomic, StoreError};
+///
+/// let err = write_atomic(std::path::Path::new("."), "../escape.jpg", b"x").unwrap_err();
+/// assert!(matches!(err, StoreError::InvalidName { .. }));
+/// assert_eq!(err.to_string(), r#"refusing file name "../escape.jpg": it contains a path separator"#);
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The file name could lead outside the folder, or is no name at all.
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A file system operation failed.
+    Io {
+        /// What was being done: `"create"`, `"write"`, `"sync"`, `"rename"`.
+        action: &'static str,
+        /// The file (or folder) it was done to.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The picture could not be encoded as JPEG (a JPEG side must be 1..=65535).
+    Encode {
+        /// The picture's width.
+        width: u32,
+        /// The picture's height.
+        height: u32,
+        /// The encoder's error.
+        source: image::ImageError,
+    },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::InvalidName { name, reason } => {
+                write!(f, "refusing file name {name:?}: {reason}")
+            }
+            StoreError::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} {}: {source}", path.display()),
+            StoreError::Encode {
+                width,
+                height,
+                source,
+            } => write!(
+                f,
+                "cannot encode a {width}x{height} picture as JPEG: {source}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::InvalidName { .. } => None,
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Encode { source, .. } => Some(source),
+        }
+    }
+}
+
+/// Encodes a picture (an edge map) as a baseline JPEG of quality
+/// [`OUTPUT_JPEG_QUALITY`].
+///
+/// # Errors
+///
+/// [`StoreError::Encode`] when a side is 0 or over 65535 pixels, which JPEG
+/// cannot express.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::encode_jpeg;
+/// use image::RgbImage;
+///
+/// let jpeg = encode_jpeg(&RgbImage::new(16, 8))?;
+/// assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+/// assert!(encode_jpeg(&RgbImage::new(0, 8)).is_err());
+/// # Ok::<(), evloop::pipeline::store::StoreError>(())
+/// ```
+pub fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(img.len() / 8);
+    JpegEncoder::new_with_quality(&mut out, OUTPUT_JPEG_QUALITY)
+        .encode_image(img)
+        .map_err(|source| StoreError::Encode {
+            width: img.width(),
+            height: img.height(),
+            source,
+        })?;
+    Ok(out)
+}
+
+/// Checks that `name` is a plain file name: not empty, not `.`, no path
+/// separator, no `..`, no NUL byte.
+fn check_name(name: &str) -> Result<(), StoreError> {
+    let reason = if name.is_empty() {
+        Some("it is empty")
+    } else if name.contains(['/', '\\']) {
+        Some("it contains a path separator")
+    } else if name.contains("..") {
+        Some("it contains \"..\"")
+    } else if name == "." {
+        Some("it names the folder itself")
+    } else if name.contains('\0') {
+        Some("it contains a NUL byte")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StoreError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Numbers the temporary files of this process, so that concurrent writes
+/// (threads of the blocking pool) never share one.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `dir/name` atomically, without fsync; returns the path
+/// written.
+///
+/// The bytes go to a new temporary file `dir/.name.<pid>.<n>.tmp`, which is
+/// then renamed over `dir/name`. Another process sees either the old file or
+/// the complete new one, never a mix. On any error the temporary file is
+/// removed, and an existing `dir/name` is left as it was. See the
+/// [module docs](self) for why there is no fsync; [`write_atomic_durable`]
+/// has one.
+///
+/// # Errors
+///
+/// [`StoreError::InvalidName`] when `name` is empty, `.`, or contains a path
+/// separator, `..` or NUL (nothing is touched then); [`StoreError::Io`] naming
+/// the operation and path that failed (a missing folder, a full disk, no
+/// permission).
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::write_atomic;
+///
+/// let dir = std::env::temp_dir().join(format!("evloop-doc-store-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = write_atomic(&dir, "image_1.jpg", b"first")?;
+/// write_atomic(&dir, "image_1.jpg", b"second")?;
+/// assert_eq!(std::fs::read(&path)?, b"second");
+/// assert_eq!(std::fs::read_dir(&dir)?.count(), 1); // no temporary file left
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    write(dir, name, bytes, false)
+}
+
+/// Like [`write_atomic`], and also durable: the file's content is flushed to
+/// the disk before the rename, and the folder's entry after it.
+///
+/// # Errors
+///
+/// As [`write_atomic`], plus `"sync"` failures.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::store::write_atomic_durable;
+///
+/// let dir = std::env::temp_dir().join(format!("evloop-doc-durable-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = write_atomic_durable(&dir, "image_2.jpg", b"bytes")?;
+/// assert_eq!(std::fs::read(&path)?, b"bytes");
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    write(dir, name, bytes, true)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<PathBuf, StoreError> {
+    check_name(name)?;
+    let target = dir.join(name);
+    let (temp_path, mut file) = create_temp(dir, name)?;
+
+    // From here on, every failure removes the temporary file.
+    let io_err = |action, path: &Path, source| StoreError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    };
+    let result = (|| {
+        file.write_all(bytes)
+            .map_err(|e| io_err("write", &temp_path, e))?;
+        if durable {
+            file.sync_all().map_err(|e| io_err("sync", &temp_path, e))?;
+        }
+        drop(file);
+        fs::rename(&temp_path, &target).map_err(|e| io_err("rename", &target, e))
+    })();
+    if let Err(err) = result {
+        // Best effort: the error that matters is the one being returned.
+        let _ = fs::remove_file(&temp_path);
+        return Err(err);
+    }
+    if durable {
+        // Make the rename itself durable (the folder's entry).
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_err("sync", dir, e))?;
+    }
+    Ok(target)
+}
+
+/// Creates a new, unique temporary file next to where `name` will go.
+fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File), StoreError> {
+    let pid = std::process::id();
+    loop {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".{name}.{pid}.{n}.tmp"));
+        // `create_new` fails rather than reuse a file left by a crashed run
+        // that had the same pid: then the next number is tried.
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "create",
+                    path,
+                    source,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder under the system's temporary folder, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(test: &str) -> TempDir {
+            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = std::env::temp_dir()
+                .join(format!("evloop-store-{test}-{}-{n}", std::process::id()));
+            fs::create_dir_all(&path).expect("create a temporary folder");
+            TempDir(path)
+        }
+
+        /// The names in the folder, sorted.
+        fn names(&self) -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(&self.0)
+                .expect("list the folder")
+                .map(|e| {
+                    e.expect("an entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn names_come_from_the_index_only() {
+        assert_eq!(original_name(1), "image_1.jpg");
+        assert_eq!(original_name(48), "image_48.jpg");
+        assert_eq!(processed_name(7), "image_7.jpg");
+        assert!(check_name(&original_name(usize::MAX)).is_ok());
+    }
+
+    #[test]
+    fn writes_and_overwrites_leaving_only_the_file() {
+        let dir = TempDir::new("overwrite");
+        let path = write_atomic(&dir.0, "image_1.jpg", b"old contents").expect("first write");
+        assert_eq!(path, dir.0.join("image_1.jpg"));
+        assert_eq!(fs::read(&path).expect("read"), b"old contents");
+
+        write_atomic(&dir.0, "image_1.jpg", b"new").expect("second write");
+        assert_eq!(fs::read(&path).expect("read"), b"new");
+        write_atomic_durable(&dir.0, "image_1.jpg", b"").expect("third write, empty");
+        assert_eq!(fs::read(&path).expect("read"), b"");
+        assert_eq!(dir.names(), ["image_1.jpg"]);
+    }
+
+    #[test]
+    fn refuses_names_that_leave_the_folder() {
+        let dir = TempDir::new("names");
+        let outside = dir.0.join("sub");
+        fs::create_dir(&outside).expect("create sub");
+        let inside = outside.join("in");
+        fs::create_dir(&inside).expect("create sub/in");
+        for (name, reason) in [
+            ("../image_1.jpg", "it contains a path separator"),
+            ("..", "it contains \"..\""),
+            ("a..b", "it contains \"..\""),
+            ("sub/image_1.jpg", "it contains a path separator"),
+            ("..\\image_1.jpg", "it contains a path separator"),
+            ("/etc/passwd", "it contains a path separator"),
+            (".", "it names the folder itself"),
+            ("", "it is empty"),
+            ("nul\0.jpg", "it contains a NUL byte"),
+        ] {
+            let err = write_atomic(&inside, name, b"x").unwrap_err();
+            match &err {
+                StoreError::InvalidName { name: n, reason: r } => {
+                    assert_eq!((n.as_str(), *r), (name, reason));
+                }
+                other => panic!("{name:?}: {other}"),
+            }
+            assert!(err.to_string().starts_with("refusing file name"), "{err}");
+        }
+        // Nothing was written anywhere.
+        assert_eq!(dir.names(), ["sub"]);
+        assert_eq!(fs::read_dir(&outside).expect("list").count(), 1);
+        assert_eq!(fs::read_dir(&inside).expect("list").count(), 0);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_the_path() {
+        let dir = TempDir::new("missing");
+        let missing = dir.0.join("no-such-folder");
+        let err = write_atomic(&missing, "image_1.jpg", b"x").unwrap_err();
+        match &err {
+            StoreError::Io {
+                action,
+                path,
+                source,
+            } => {
+                assert_eq!(*action, "create");
+                assert!(path.starts_with(&missing), "{}", path.display());
+                assert_eq!(source.kind(), io::ErrorKind::NotFound);
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("no-such-folder"), "{err}");
+        assert!(!missing.exists());
+        assert!(dir.names().is_empty());
+    }
+
+    #[test]
+    fn a_failed_rename_removes_the_temporary_file_and_keeps_the_target() {
+        let dir = TempDir::new("rename");
+        // The target is a folder with something in it: renaming a file over
+        // it fails after the temporary file has been written.
+        let target = dir.0.join("image_2.jpg");
+        fs::create_dir(&target).expect("create the blocking folder");
+        fs::write(target.join("keep"), b"keep").expect("write inside");
+
+        let err = write_atomic(&dir.0, "image_2.jpg", b"bytes").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Io {
+                    action: "rename",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(dir.names(), ["image_2.jpg"]);
+        assert_eq!(fs::read(target.join("keep")).expect("still there"), b"keep");
+    }
+
+    #[test]
+    fn concurrent_writers_never_share_a_temporary_file() {
+        let dir = TempDir::new("concurrent");
+        let payloads: Vec<Vec<u8>> = (0..4u8).map(|t| vec![t; 64 * 1024]).collect();
+        std::thread::scope(|s| {
+            for payload in &payloads {
+                let dir = &dir.0;
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic(dir, "image_3.jpg", payload).expect("write");
+                    }
+                });
+            }
+        });
+        // The file is one writer's whole payload, never a mix.
+        let got = fs::read(dir.0.join("image_3.jpg")).expect("read");
+        assert!(payloads.contains(&got));
+        assert_eq!(dir.names(), ["image_3.jpg"]);
+    }
+
+    #[test]
+    fn encode_jpeg_round_trips_an_edge_map() {
+        let mut map = RgbImage::new(64, 32);
+        for x in 0..64 {
+            map.put_pixel(x, 16, image::Rgb([255, 255, 255]));
+        }
+        let jpeg = encode_jpeg(&map).expect("encode");
+        let back = crate::pipeline::decode::decode_jpeg(
+            &jpeg,
+            crate::pipeline::decode::DecodeLimits::default(),
+        )
+        .expect("decode");
+        assert_eq!(back.dimensions(), (64, 32));
+        assert!(back.get_pixel(10, 16)[0] > 200 && back.get_pixel(10, 2)[0] < 50);
+    }
+
+    #[test]
+    fn encode_jpeg_refuses_sizes_jpeg_cannot_hold() {
+        for (w, h) in [(0, 0), (0, 4), (70_000, 1)] {
+            let err = encode_jpeg(&RgbImage::new(w, h)).unwrap_err();
+            assert!(
+                matches!(err, StoreError::Encode { width, height, .. } if (width, height) == (w, h))
+            );
+            assert!(err.to_string().contains(&format!("{w}x{h}")), "{err}");
+        }
+    }
+}

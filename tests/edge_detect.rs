@@ -1,0 +1,257 @@
+//! The edge detector gives exactly the tutorial's map: small images worked out
+//! by hand, the threshold on both sides, other pixel types, and random images
+//! against a line-by-line copy of the Python loop.
+
+use evloop::pipeline::edge::{BLACK, THRESHOLD, WHITE, count_white, edge_map, edge_map_dynamic};
+use evloop::pipeline::synth::{SplitMix64, photo};
+use image::{DynamicImage, GrayImage, ImageBuffer, Luma, Rgb, RgbImage, Rgba, RgbaImage};
+
+const B: u8 = 0;
+const W: u8 = 1;
+
+/// Builds an RGB image from rows of pixels.
+fn image_of(rows: &[&[[u8; 3]]]) -> RgbImage {
+    let height = rows.len() as u32;
+    let width = rows.first().map_or(0, |r| r.len()) as u32;
+    RgbImage::from_fn(width, height, |x, y| Rgb(rows[y as usize][x as usize]))
+}
+
+/// The map as rows of `B` / `W`, failing on any pixel that is neither.
+fn shape(map: &RgbImage) -> Vec<Vec<u8>> {
+    (0..map.height())
+        .map(|y| {
+            (0..map.width())
+                .map(|x| match *map.get_pixel(x, y) {
+                    p if p == WHITE => W,
+                    p if p == BLACK => B,
+                    p => panic!("pixel ({x}, {y}) is {p:?}, neither black nor white"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The Python loop of `workload.py::edge_map`, transcribed without cleverness:
+/// one flat list of pixels, an index per pixel, the two offsets in a list.
+fn naive_reference(img: &RgbImage) -> RgbImage {
+    let (width, height) = (img.width() as i64, img.height() as i64);
+    let pixels: Vec<(i64, i64, i64)> = img
+        .pixels()
+        .map(|p| (i64::from(p[0]), i64::from(p[1]), i64::from(p[2])))
+        .collect();
+    let mut result = Vec::new();
+    for idx in 0..pixels.len() as i64 {
+        let (r0, g0, b0) = pixels[idx as usize];
+        let mut acc = 0;
+        let mut seen = 0;
+        for (dx, dy) in [(1, 0), (0, 1)] {
+            let nx = idx % width + dx;
+            let ny = idx / width + dy;
+            if 0 <= nx && nx < width && 0 <= ny && ny < height {
+                let (r1, g1, b1) = pixels[(ny * width + nx) as usize];
+                acc += (r0 - r1).abs() + (g0 - g1).abs() + (b0 - b1).abs();
+                seen += 1;
+            }
+        }
+        // Python's `//` floors; all values here are non-negative, so `/` agrees.
+        if seen > 0 && acc / seen > i64::from(THRESHOLD) {
+            result.extend([255u8, 255, 255]);
+        } else {
+            result.extend([0u8, 0, 0]);
+        }
+    }
+    RgbImage::from_raw(img.width(), img.height(), result).expect("one RGB triple per pixel")
+}
+
+/// A random image whose channel values lie in `lo..=hi`.
+fn random_image(seed: u64, width: u32, height: u32, lo: i64, hi: i64) -> RgbImage {
+    let mut rng = SplitMix64::new(seed);
+    RgbImage::from_fn(width, height, |_, _| {
+        Rgb([
+            rng.range(lo, hi) as u8,
+            rng.range(lo, hi) as u8,
+            rng.range(lo, hi) as u8,
+        ])
+    })
+}
+
+#[test]
+fn one_pixel_has_no_neighbour_and_is_black() {
+    let map = edge_map(&image_of(&[&[[255, 0, 255]]]));
+    assert_eq!(shape(&map), vec![vec![B]]);
+}
+
+#[test]
+fn empty_images_give_empty_maps() {
+    for (w, h) in [(0, 0), (0, 5), (5, 0)] {
+        let map = edge_map(&RgbImage::new(w, h));
+        assert_eq!(map.dimensions(), (w, h));
+        assert_eq!(count_white(&map), 0);
+    }
+}
+
+#[test]
+fn one_column_compares_with_the_pixel_below_only() {
+    // 1 wide, 5 high: each pixel has only a lower neighbour, so mean = step.
+    let img = image_of(&[
+        &[[0, 0, 0]],
+        &[[10, 10, 10]], // y0: |0-10|*3 = 30, not > 30 -> black
+        &[[10, 10, 41]], // y1: 0 + 0 + |10-41| = 31 -> white
+        &[[0, 200, 41]], // y2: |10-0| + |10-200| + 0 = 200 -> white
+        &[[0, 200, 41]], // y3: 0 -> black; y4: last pixel, no neighbour -> black
+    ]);
+    assert_eq!(
+        shape(&edge_map(&img)),
+        vec![vec![B], vec![W], vec![W], vec![B], vec![B]]
+    );
+}
+
+#[test]
+fn one_row_compares_with_the_pixel_to_the_right_only() {
+    // 5 wide, 1 high: each pixel has only a right neighbour, so mean = step.
+    let img = image_of(&[&[
+        [0, 0, 0],       // x0: |0-31| = 31 -> white
+        [31, 0, 0],      // x1: |31-31| + |0-0| + |0-30| = 30 -> black
+        [31, 0, 30],     // x2: |31-0| + 0 + |30-0| = 61 -> white
+        [0, 0, 0],       // x3: |0-255| * 3 = 765 -> white
+        [255, 255, 255], // x4: last pixel, no neighbour -> black
+    ]]);
+    assert_eq!(shape(&edge_map(&img)), vec![vec![W, B, W, W, B]]);
+}
+
+#[test]
+fn three_by_three_worked_by_hand() {
+    let a = [0, 0, 0];
+    let b = [40, 0, 0];
+    let c = [40, 20, 0];
+    let d = [21, 0, 0];
+    let e = [40, 11, 0];
+    let f = [0, 0, 0];
+    let g = [21, 0, 30];
+    let h = [40, 11, 11];
+    let i = [100, 100, 100];
+    let img = image_of(&[&[a, b, c], &[d, e, f], &[g, h, i]]);
+    // a: right b 40, down d 21          -> 61 // 2 = 30, not > 30 -> black
+    // b: right c 0+20+0 = 20, down e 0+11+0 = 11 -> 31 // 2 = 15  -> black
+    // c: last column, down f 40+20+0 = 60                        -> white
+    // d: right e 19+11+0 = 30, down g 0+0+30 = 30 -> 60 // 2 = 30 -> black
+    // e: right f 40+11+0 = 51, down h 0+0+11 = 11 -> 62 // 2 = 31 -> white
+    // f: last column, down i 100*3 = 300                         -> white
+    // g: last row, right h 19+11+19 = 49                         -> white
+    // h: last row, right i 60+89+89 = 238                        -> white
+    // i: bottom-right, no neighbour                              -> black
+    let map = edge_map(&img);
+    assert_eq!(
+        shape(&map),
+        vec![vec![B, B, W], vec![B, W, W], vec![W, W, B]]
+    );
+    assert_eq!(count_white(&map), 5);
+}
+
+#[test]
+fn threshold_is_strict_for_one_neighbour() {
+    // Mean exactly 30 stays black, 31 turns white (2x1: x0 has one neighbour).
+    let at = image_of(&[&[[0, 0, 0], [10, 10, 10]]]); // 10+10+10 = 30
+    let over = image_of(&[&[[0, 0, 0], [10, 10, 11]]]); // 10+10+11 = 31
+    assert_eq!(shape(&edge_map(&at)), vec![vec![B, B]]);
+    assert_eq!(shape(&edge_map(&over)), vec![vec![W, B]]);
+}
+
+#[test]
+fn threshold_floors_the_mean_of_two_neighbours() {
+    // 2x2; the top-left pixel has both neighbours. Totals 61 and 62 floor to
+    // 30 (black) and 31 (white). The other three pixels: top-right and
+    // bottom-left have steps of 0 to their only neighbour, bottom-right none.
+    let at = image_of(&[&[[0, 0, 0], [30, 0, 0]], &[[31, 0, 0], [31, 0, 0]]]);
+    // top-left: 30 + 31 = 61 -> 30; top-right: down |30-31| = 1; bottom-left: 0
+    let over = image_of(&[&[[0, 0, 0], [31, 0, 0]], &[[31, 0, 0], [31, 0, 0]]]);
+    // top-left: 31 + 31 = 62 -> 31
+    assert_eq!(shape(&edge_map(&at)), vec![vec![B, B], vec![B, B]]);
+    assert_eq!(shape(&edge_map(&over)), vec![vec![W, B], vec![B, B]]);
+}
+
+#[test]
+fn grey_input_counts_each_grey_step_three_times() {
+    // Grey v becomes (v, v, v): a grey step of 10 is 30 (black), 11 is 33 (white).
+    let grey = GrayImage::from_raw(4, 1, vec![0, 10, 21, 21]).expect("4 pixels");
+    // x0: |0-10|*3 = 30 -> black; x1: |10-21|*3 = 33 -> white; x2: 0 -> black; x3: last
+    let map = edge_map_dynamic(&DynamicImage::ImageLuma8(grey));
+    assert_eq!(shape(&map), vec![vec![B, W, B, B]]);
+
+    let grey16: ImageBuffer<Luma<u16>, Vec<u16>> =
+        ImageBuffer::from_raw(2, 1, vec![0, 11 * 257]).expect("2 pixels");
+    // 16-bit 11*257 scales to 8-bit 11: step 33 -> white.
+    let map = edge_map_dynamic(&DynamicImage::ImageLuma16(grey16));
+    assert_eq!(shape(&map), vec![vec![W, B]]);
+}
+
+#[test]
+fn rgba_input_ignores_alpha() {
+    let img = RgbaImage::from_raw(
+        4,
+        1,
+        vec![
+            0, 0, 0, 255, // x0: colour step to x1 is 31 -> white
+            31, 0, 0, 255, // x1: only alpha differs from x2 (255 vs 0) -> black
+            31, 0, 0, 0, // x2: step to x3 is 30 -> black
+            31, 0, 30, 128, // x3: last pixel -> black
+        ],
+    )
+    .expect("4 RGBA pixels");
+    let map = edge_map_dynamic(&DynamicImage::ImageRgba8(img.clone()));
+    assert_eq!(shape(&map), vec![vec![W, B, B, B]]);
+    assert_eq!(img.get_pixel(2, 0), &Rgba([31, 0, 0, 0]));
+}
+
+#[test]
+fn rgb8_through_the_dynamic_helper_is_unchanged() {
+    let img = random_image(11, 9, 7, 0, 40);
+    assert_eq!(
+        edge_map_dynamic(&DynamicImage::ImageRgb8(img.clone())),
+        edge_map(&img)
+    );
+}
+
+#[test]
+fn random_images_match_the_naive_reference() {
+    // Channel values 0..=40 put many pixels close to the threshold; 0..=255
+    // covers large steps. Odd sizes exercise the last row and column.
+    let sizes = [
+        (1, 1),
+        (1, 9),
+        (9, 1),
+        (2, 2),
+        (3, 5),
+        (37, 23),
+        (64, 48),
+        (129, 17),
+    ];
+    for (seed, &(w, h)) in sizes.iter().enumerate() {
+        for (lo, hi) in [(0, 40), (0, 255), (100, 115)] {
+            let img = random_image(seed as u64 * 31 + hi as u64, w, h, lo, hi);
+            let fast = edge_map(&img);
+            let slow = naive_reference(&img);
+            assert_eq!(fast, slow, "{w}x{h}, values {lo}..={hi}");
+            assert_eq!(count_white(&fast), count_white(&slow));
+        }
+    }
+}
+
+#[test]
+fn a_synthetic_photo_matches_the_naive_reference() {
+    let img = photo(4, 320, 180);
+    let map = edge_map(&img);
+    assert_eq!(map, naive_reference(&img));
+    let white = count_white(&map);
+    let total = u64::from(map.width()) * u64::from(map.height());
+    assert!(white > 0 && white < total, "{white} white of {total}");
+}
+
+#[test]
+fn count_white_counts_only_pure_white() {
+    let mut img = RgbImage::new(4, 1);
+    img.put_pixel(0, 0, Rgb([255, 255, 255]));
+    img.put_pixel(1, 0, Rgb([255, 255, 255]));
+    img.put_pixel(2, 0, Rgb([254, 255, 255]));
+    assert_eq!(count_white(&img), 2);
+}
