@@ -38,6 +38,19 @@ impl Clock {
         }
     }
 
+    /// A cheap timestamp for measuring how long a poll took: the virtual
+    /// clock when paused (exact), else the kernel's coarse monotonic clock
+    /// (a few nanoseconds to read, a few milliseconds of resolution, which is
+    /// plenty against a 100 ms threshold). Reading the precise clock around
+    /// every poll would double the cost of a `yield_now` round trip.
+    pub(crate) fn stamp(&self) -> Duration {
+        if self.paused {
+            self.offset.get()
+        } else {
+            coarse_now()
+        }
+    }
+
     /// Moves the paused clock forward to `to` (never backwards). No effect on
     /// the real clock.
     pub(crate) fn advance_to(&self, to: Instant) {
@@ -55,4 +68,17 @@ impl Clock {
             self.offset.set(self.offset.get().saturating_add(by));
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn coarse_now() -> Duration {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn coarse_now() -> Duration {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }

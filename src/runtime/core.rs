@@ -141,10 +141,10 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         loop {
             if main.woken.swap(false, SeqCst) {
-                let start = self.config.slow_poll_threshold.map(|_| self.clock.now());
+                let start = self.config.slow_poll_threshold.map(|_| self.clock.stamp());
                 let polled = future.as_mut().poll(&mut cx);
                 if let Some(start) = start {
-                    let took = self.clock.now().saturating_duration_since(start);
+                    let took = self.clock.stamp().saturating_sub(start);
                     self.check_slow(took, None);
                 }
                 if let Poll::Ready(out) = polled {
@@ -182,14 +182,14 @@ impl Core {
     fn tick(&self, main_woken: &AtomicBool) {
         // 1. Run ready tasks, within the budget.
         let timed = self.config.slow_poll_threshold.is_some();
-        let mut last = if timed { Some(self.clock.now()) } else { None };
+        let mut last = if timed { Some(self.clock.stamp()) } else { None };
         for _ in 0..BUDGET {
             let task = self.queue.borrow_mut().pop_front();
             let Some(task) = task else { break };
             let _ran = self.owned.run(&task);
             if let Some(start) = last {
-                let now = self.clock.now();
-                self.check_slow(now.saturating_duration_since(start), Some(&task));
+                let now = self.clock.stamp();
+                self.check_slow(now.saturating_sub(start), Some(&task));
                 last = Some(now);
             }
             drop(task);
