@@ -26,6 +26,9 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_idle_timeout: Duration,
     pub(crate) cpu_threads: usize,
+    pub(crate) trace: bool,
+    /// Set from `EVLOOP_TRACE`: what to write when the runtime is dropped.
+    pub(crate) trace_env: Option<String>,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -50,7 +53,23 @@ pub struct Builder {
 
 impl Builder {
     /// The defaults: the real clock, and a slow-poll warning at 100 ms.
+    ///
+    /// If the environment variable `EVLOOP_TRACE` is set, tracing is on (see
+    /// [`trace`](Builder::trace)) and, when the runtime is dropped, the
+    /// summary table is printed on stderr; if its value names files ending
+    /// in `.svg` or `.json` (comma-separated), the timeline and the Chrome
+    /// trace are written there too.
     pub fn new() -> Builder {
+        let env = std::env::var("EVLOOP_TRACE").ok().filter(|v| !v.is_empty());
+        let mut builder = Builder::defaults();
+        if env.is_some() {
+            builder.config.trace = true;
+            builder.config.trace_env = env;
+        }
+        builder
+    }
+
+    fn defaults() -> Builder {
         Builder {
             config: Config {
                 paused_clock: false,
@@ -59,6 +78,8 @@ impl Builder {
                 max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
                 blocking_idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
                 cpu_threads: num_cpus::get().max(1),
+                trace: false,
+                trace_env: None,
             },
         }
     }
@@ -119,6 +140,15 @@ impl Builder {
         self
     }
 
+    /// Records every task's polls, wakes and end, every pool job and every
+    /// park of the loop, for `evloop::trace`'s table, Chrome trace and SVG
+    /// timeline ([`Runtime::trace_record`]). Off by default; costs nothing
+    /// measurable when off.
+    pub fn trace(mut self, on: bool) -> Builder {
+        self.config.trace = on;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -141,6 +171,7 @@ impl fmt::Debug for Builder {
             .field("paused_clock", &self.config.paused_clock)
             .field("slow_poll_threshold", &self.config.slow_poll_threshold)
             .field("on_slow_poll", &self.config.on_slow_poll.is_some())
+            .field("trace", &self.config.trace)
             .finish()
     }
 }

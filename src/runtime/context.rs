@@ -30,6 +30,9 @@ pub(crate) fn push_local(shared: &Arc<Shared>, task: Task) -> Option<Task> {
         if let Some(core) = c.borrow().as_ref() {
             if Arc::ptr_eq(&core.shared, shared) {
                 if let Some(task) = task.take() {
+                    if let Some(rec) = &core.recorder {
+                        rec.woken(task.id().as_u64(), core.clock.now());
+                    }
                     core.queue.borrow_mut().push_back(task);
                 }
             }

@@ -25,11 +25,13 @@ use std::time::Duration;
 
 use super::SlowPoll;
 use super::builder::Config;
+use super::recorder::{Doing, MAIN_ID, Recorder};
 use super::clock::Clock;
 use super::driver::{Dispatch, Driver};
 use super::shared::Shared;
 use super::timers::Timers;
-use crate::task::{JoinHandle, OwnedTasks, Task};
+use crate::task::{End, JoinHandle, OwnedTasks, Ran, Task};
+use crate::trace::record::{Record, WakeSource};
 
 /// How many task polls one tick may make before timers and IO get a turn.
 pub(crate) const BUDGET: usize = 128;
@@ -45,6 +47,8 @@ pub(crate) struct Core {
     pub(crate) clock: Clock,
     pub(crate) driver: Driver,
     pub(crate) config: Config,
+    /// What tracing records, when it is on.
+    pub(crate) recorder: Option<Recorder>,
     /// The reactor (`crate::io`), installed when the first IO source registers.
     pub(crate) reactor: OnceCell<Rc<dyn Dispatch>>,
     /// Services hung on the loop by modules above it (the offload pools).
@@ -79,15 +83,20 @@ impl Wake for MainWaker {
 impl Core {
     pub(crate) fn new(config: Config) -> std::io::Result<Core> {
         let (driver, waker) = Driver::new()?;
+        let clock = Clock::new(config.paused_clock);
+        let recorder = config
+            .trace
+            .then(|| Recorder::new(clock.now(), config.slow_poll_threshold));
         Ok(Core {
-            shared: Arc::new(Shared::new(waker)),
+            shared: Arc::new(Shared::new(waker, config.trace)),
             owned: OwnedTasks::new(),
             queue: RefCell::new(VecDeque::new()),
             deferred: RefCell::new(Vec::new()),
             timers: RefCell::new(Timers::default()),
-            clock: Clock::new(config.paused_clock),
+            clock,
             driver,
             config,
+            recorder,
             reactor: OnceCell::new(),
             extensions: RefCell::new(Vec::new()),
             scratch_tasks: RefCell::new(Vec::new()),
@@ -121,9 +130,16 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
+        let traced_name = match &self.recorder {
+            Some(_) => Some(name.as_deref().map(str::to_owned)),
+            None => None,
+        };
         let (queued, handle) = self
             .owned
             .bind(future, self.shared.clone(), name, location);
+        if let (Some(rec), Some(name)) = (&self.recorder, traced_name) {
+            rec.spawned_task(handle.id(), name.as_deref(), location, self.clock.now());
+        }
         if let Some(task) = queued {
             self.queue.borrow_mut().push_back(task);
         }
@@ -142,7 +158,14 @@ impl Core {
         loop {
             if main.woken.swap(false, SeqCst) {
                 let start = self.config.slow_poll_threshold.map(|_| self.clock.stamp());
+                if let Some(rec) = &self.recorder {
+                    rec.poll_start(MAIN_ID, self.clock.now());
+                }
                 let polled = future.as_mut().poll(&mut cx);
+                if let Some(rec) = &self.recorder {
+                    let end = polled.is_ready().then_some(End::Output);
+                    rec.poll_end(MAIN_ID, self.clock.now(), end);
+                }
                 if let Some(start) = start {
                     let took = self.clock.stamp().saturating_sub(start);
                     self.check_slow(took, None);
@@ -186,7 +209,21 @@ impl Core {
         for _ in 0..BUDGET {
             let task = self.queue.borrow_mut().pop_front();
             let Some(task) = task else { break };
-            let _ran = self.owned.run(&task);
+            let ran = match &self.recorder {
+                None => self.owned.run(&task),
+                Some(rec) => {
+                    let id = task.id().as_u64();
+                    rec.poll_start(id, self.clock.now());
+                    let ran = self.owned.run(&task);
+                    let end = match ran {
+                        Ran::Complete(end) => Some(end),
+                        _ => None,
+                    };
+                    rec.poll_end(id, self.clock.now(), end);
+                    ran
+                }
+            };
+            let _ = ran;
             if let Some(start) = last {
                 let now = self.clock.stamp();
                 self.check_slow(now.saturating_sub(start), Some(&task));
@@ -206,8 +243,19 @@ impl Core {
 
         // 5. Tasks that yielded run again next tick.
         let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
-        for waker in deferred {
-            waker.wake();
+        if !deferred.is_empty() {
+            self.doing(Doing::Yields);
+            for waker in deferred {
+                waker.wake();
+            }
+            self.doing(Doing::Nothing);
+        }
+    }
+
+    /// Tells the recorder (if any) what the loop is doing, for wake sources.
+    pub(crate) fn doing(&self, doing: Doing) {
+        if let Some(rec) = &self.recorder {
+            rec.set_doing(doing);
         }
     }
 
@@ -217,6 +265,13 @@ impl Core {
         }
         let mut scratch = self.scratch_tasks.borrow_mut();
         self.shared.take_remote(&mut scratch);
+        if let (Some(rec), Some(sources)) = (&self.recorder, &self.shared.remote_sources) {
+            let now = self.clock.now();
+            let sources = std::mem::take(&mut *sources.lock().unwrap_or_else(|e| e.into_inner()));
+            for (id, thread) in sources {
+                rec.woken_by(id, now, WakeSource::Thread { name: thread });
+            }
+        }
         self.queue.borrow_mut().extend(scratch.drain(..));
     }
 
@@ -225,8 +280,12 @@ impl Core {
         self.timers
             .borrow_mut()
             .fire(self.clock.now(), &mut wakers);
-        for waker in wakers.drain(..) {
-            waker.wake();
+        if !wakers.is_empty() {
+            self.doing(Doing::Timers);
+            for waker in wakers.drain(..) {
+                waker.wake();
+            }
+            self.doing(Doing::Nothing);
         }
         *self.scratch_wakers.borrow_mut() = wakers;
     }
@@ -257,6 +316,9 @@ impl Core {
             if self.shared.jobs_in_flight.load(SeqCst) == 0 {
                 let next = self.timers.borrow_mut().next_deadline();
                 if let Some(deadline) = next {
+                    if let Some(rec) = &self.recorder {
+                        rec.jumped(self.clock.now(), deadline, "no task ready: jump to the next timer");
+                    }
                     self.clock.advance_to(deadline);
                     self.fire_timers();
                     return;
@@ -274,9 +336,18 @@ impl Core {
 
     fn park(&self, timeout: Option<Duration>, main_woken: &AtomicBool) {
         if self.shared.begin_park() && !main_woken.load(SeqCst) {
+            let from = self.recorder.as_ref().map(|_| self.clock.now());
             self.driver.poll(timeout, self.reactor.get().map(|r| &**r));
+            if let (Some(rec), Some(from)) = (&self.recorder, from) {
+                rec.parked(from, self.clock.now());
+            }
         }
         self.shared.end_park();
+    }
+
+    /// The trace so far, if tracing is on.
+    pub(crate) fn trace_record(&self) -> Option<Record> {
+        self.recorder.as_ref().map(|r| r.snapshot(self.clock.now()))
     }
 
     /// Cancels every task and drops every queued reference, on this thread.

@@ -16,6 +16,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod driver;
+pub(crate) mod recorder;
 pub(crate) mod shared;
 pub(crate) mod spawn;
 pub(crate) mod timers;

@@ -26,10 +26,12 @@ pub(crate) struct Shared {
     /// Offloaded jobs not yet finished: the paused clock waits for them.
     pub(crate) jobs_in_flight: AtomicUsize,
     waker: mio::Waker,
+    /// With tracing on: which thread woke which task, for the record.
+    pub(crate) remote_sources: Option<Mutex<Vec<(u64, String)>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(waker: mio::Waker) -> Shared {
+    pub(crate) fn new(waker: mio::Waker, tracing: bool) -> Shared {
         Shared {
             remote: Mutex::new(Vec::new()),
             remote_pending: AtomicBool::new(false),
@@ -37,11 +39,20 @@ impl Shared {
             closed: AtomicBool::new(false),
             jobs_in_flight: AtomicUsize::new(0),
             waker,
+            remote_sources: tracing.then(|| Mutex::new(Vec::new())),
         }
     }
 
     /// Queues a task woken on another thread and wakes the loop if parked.
     pub(crate) fn push_remote(&self, task: Task) {
+        if let Some(sources) = &self.remote_sources {
+            let thread = std::thread::current();
+            let name = thread.name().unwrap_or("an unnamed thread").to_owned();
+            sources
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((task.id().as_u64(), name));
+        }
         {
             let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
             if self.closed.load(SeqCst) {

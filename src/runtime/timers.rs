@@ -38,7 +38,10 @@ struct Entry {
 /// All timers of one loop.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// (deadline, arming order, slot, generation): timers due at the same
+    /// instant fire in the order they were armed.
+    heap: BinaryHeap<Reverse<(Instant, u64, u32, u32)>>,
+    armed: u64,
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
@@ -66,7 +69,8 @@ impl Timers {
         let s = &mut self.slots[slot as usize];
         s.entry = Some(Entry { waker });
         self.live += 1;
-        self.heap.push(Reverse((deadline, slot, s.generation)));
+        self.armed += 1;
+        self.heap.push(Reverse((deadline, self.armed, slot, s.generation)));
         TimerKey {
             slot,
             generation: s.generation,
@@ -114,7 +118,7 @@ impl Timers {
             let live: Vec<_> = std::mem::take(&mut self.heap)
                 .into_vec()
                 .into_iter()
-                .filter(|Reverse((_, slot, generation))| {
+                .filter(|Reverse((_, _, slot, generation))| {
                     let s = &slots[*slot as usize];
                     s.generation == *generation && s.entry.is_some()
                 })
@@ -125,7 +129,7 @@ impl Timers {
 
     /// The earliest deadline of an armed timer.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(Reverse((deadline, slot, generation))) = self.heap.peek().copied() {
+        while let Some(Reverse((deadline, _, slot, generation))) = self.heap.peek().copied() {
             let s = &self.slots[slot as usize];
             if s.generation == generation && s.entry.is_some() {
                 return Some(deadline);
@@ -138,7 +142,7 @@ impl Timers {
     /// Disarms every timer whose deadline is at or before `now`, collecting
     /// their wakers (the caller wakes them after releasing its borrow).
     pub(crate) fn fire(&mut self, now: Instant, wakers: &mut Vec<Waker>) {
-        while let Some(Reverse((deadline, slot, generation))) = self.heap.peek().copied() {
+        while let Some(Reverse((deadline, _, slot, generation))) = self.heap.peek().copied() {
             if deadline > now {
                 break;
             }

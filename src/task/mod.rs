@@ -22,9 +22,20 @@ use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use join::{AbortHandle, JoinError, JoinHandle};
-pub(crate) use owned::{OwnedTasks, Task};
+pub(crate) use owned::{OwnedTasks, Ran, Task};
 
 pub use crate::runtime::spawn::Builder;
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// It returned its output.
+    Output,
+    /// It panicked (in poll, or in its future's drop).
+    Panic,
+    /// It was aborted or cancelled at shutdown.
+    Cancelled,
+}
 
 /// How a runtime receives tasks that were woken.
 ///

@@ -14,7 +14,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::raw::{self, Header, Meta, RunOutcome};
-use super::{Id, JoinHandle, Schedule};
+use super::{End, Id, JoinHandle, Schedule};
 
 /// One counted reference to a task, as it sits in a run queue.
 ///
@@ -83,7 +83,7 @@ pub(crate) enum Ran {
     /// The task is waiting, or was queued again.
     Pending,
     /// The task finished (output, panic or cancellation).
-    Complete,
+    Complete(End),
     /// The entry was stale (the task had already completed).
     Stale,
 }
@@ -175,9 +175,9 @@ impl OwnedTasks {
         match outcome {
             RunOutcome::Pending => Ran::Pending,
             RunOutcome::Stale => Ran::Stale,
-            RunOutcome::Complete => {
+            RunOutcome::Complete(end) => {
                 self.remove(task);
-                Ran::Complete
+                Ran::Complete(end)
             }
         }
     }
@@ -195,6 +195,24 @@ impl OwnedTasks {
             drop(list);
             drop(removed);
         }
+    }
+
+    /// Tasks that wait with nobody able to wake them: idle (not queued, not
+    /// running, not complete) and referenced only by this list and their
+    /// join handle, so no waker for them exists anywhere. Each is a lost
+    /// wake-up: it returned `Pending` without storing its waker.
+    pub(crate) fn lost_wakeups(&self) -> Vec<(Id, Option<String>, &'static Location<'static>)> {
+        self.list
+            .borrow()
+            .iter()
+            .filter(|t| {
+                let h = t.header();
+                let s = h.state.snapshot();
+                let expected = 1 + usize::from(s.has_handle());
+                !s.is_running() && !s.is_scheduled() && !s.is_complete() && h.ref_count() <= expected
+            })
+            .map(|t| (t.id(), t.name().map(str::to_owned), t.location()))
+            .collect()
     }
 
     /// Refuses new tasks from now on (they are cancelled at spawn).

@@ -31,7 +31,7 @@ use super::join::JoinError;
 use super::state::{
     State, TransitionToComplete, TransitionToIdle, TransitionToNotified, TransitionToRunning,
 };
-use super::{Id, Schedule, Task};
+use super::{End, Id, Schedule, Task};
 
 /// The part of a task that every thread may read, whatever its future.
 #[repr(C)]
@@ -93,7 +93,7 @@ pub(crate) enum RunOutcome {
     /// The task is waiting (or was re-queued).
     Pending,
     /// The task completed now: remove it from its owner's list.
-    Complete,
+    Complete(End),
     /// The queue entry was stale; nothing happened.
     Stale,
 }
@@ -130,6 +130,11 @@ impl Header {
             // task, and the vtable matches the allocation it was built with.
             unsafe { (header.vtable.dealloc)(ptr) }
         }
+    }
+
+    /// How many references exist now (for the lost wake-up check).
+    pub(crate) fn ref_count(&self) -> usize {
+        self.refs.load(Ordering::Acquire)
     }
 
     pub(crate) fn vtable(&self) -> &'static Vtable {
@@ -224,8 +229,8 @@ unsafe fn run<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) -> RunOutc
         TransitionToRunning::Stale => return RunOutcome::Stale,
         TransitionToRunning::Cancel => {
             // SAFETY: RUNNING is set by us: we have the stage to ourselves.
-            unsafe { cancel(cell) };
-            return RunOutcome::Complete;
+            let end = unsafe { cancel(cell) };
+            return RunOutcome::Complete(end);
         }
         TransitionToRunning::Poll => {}
     }
@@ -257,20 +262,17 @@ unsafe fn run<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) -> RunOutc
             }
             TransitionToIdle::Cancel => {
                 // SAFETY: RUNNING is still set: the stage is ours.
-                unsafe { cancel(cell) };
-                RunOutcome::Complete
+                RunOutcome::Complete(unsafe { cancel(cell) })
             }
         },
         Ok(Poll::Ready(output)) => {
             // SAFETY: RUNNING is set: the stage is ours.
-            unsafe { complete(cell, Ok(output)) };
-            RunOutcome::Complete
+            RunOutcome::Complete(unsafe { complete(cell, Ok(output)) })
         }
         Err(payload) => {
             let error = JoinError::panic(&cell.header.meta, payload);
             // SAFETY: RUNNING is set: the stage is ours.
-            unsafe { complete(cell, Err(error)) };
-            RunOutcome::Complete
+            RunOutcome::Complete(unsafe { complete(cell, Err(error)) })
         }
     }
 }
@@ -283,7 +285,7 @@ unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F, S>(ptr) };
     if cell.header.state.transition_to_shutdown() == TransitionToRunning::Cancel {
         // SAFETY: the transition set RUNNING: the stage is ours.
-        unsafe { cancel(cell) }
+        let _end = unsafe { cancel(cell) };
     }
 }
 
@@ -293,7 +295,7 @@ unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 /// # Safety
 ///
 /// The caller set `RUNNING` and is the owning loop thread.
-unsafe fn cancel<F: Future + 'static, S: Schedule>(cell: &Cell<F, S>) {
+unsafe fn cancel<F: Future + 'static, S: Schedule>(cell: &Cell<F, S>) -> End {
     let result = Err(JoinError::cancelled(&cell.header.meta));
     // SAFETY: forwarded from the caller.
     unsafe { complete(cell, result) }
@@ -307,7 +309,7 @@ unsafe fn cancel<F: Future + 'static, S: Schedule>(cell: &Cell<F, S>) {
 unsafe fn complete<F: Future + 'static, S: Schedule>(
     cell: &Cell<F, S>,
     mut result: Result<F::Output, JoinError>,
-) {
+) -> End {
     // Drop the future first, on this thread. Its destructor may panic: then
     // the task ends as a panic (unless it already is one).
     let dropped = catch_unwind(AssertUnwindSafe(|| {
@@ -319,6 +321,11 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
             result = Err(JoinError::panic(&cell.header.meta, payload));
         }
     }
+    let end = match &result {
+        Ok(_) => End::Output,
+        Err(e) if e.is_panic() => End::Panic,
+        Err(_) => End::Cancelled,
+    };
     // SAFETY: still ours until the transition below publishes it.
     unsafe { *cell.stage.get() = Stage::Finished(result) };
 
@@ -340,6 +347,7 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
             drop_stage_reporting(stage, &cell.header.meta);
         }
     }
+    end
 }
 
 /// Drops a stage holding a result nobody will read, reporting an unobserved

@@ -231,7 +231,6 @@ impl State {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(usize);
 
-#[cfg(test)]
 impl Snapshot {
     pub(crate) fn is_running(self) -> bool {
         self.0 & RUNNING != 0
