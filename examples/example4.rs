@@ -55,8 +55,11 @@ pub async fn main_task() -> Vec<String> {
 
 /// Runs the lesson on a fresh runtime, timing it, and prints its result.
 pub fn main() {
+    // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
+    // book's chapter "Seeing the loop"); without them this is `evloop::run`.
+    let trace = evloop::trace::TraceArgs::from_env();
     let started = Instant::now();
-    let results = evloop::run(main_task());
+    let results = trace.run("example4", main_task());
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
 }

@@ -325,13 +325,16 @@ pub async fn failure_drills() {
 
 /// Runs the lesson, then the failure drills, each timed, on fresh runtimes.
 pub fn main() {
+    // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
+    // book's chapter "Seeing the loop"); without them this is `evloop::run`.
+    let trace = evloop::trace::TraceArgs::from_env();
     let started = Instant::now();
-    println!("{}", evloop::run(main_task()));
+    println!("{}", trace.run("example7", main_task()));
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
 
     println!();
     let started = Instant::now();
-    evloop::run(failure_drills());
+    trace.run("example7: failures", failure_drills());
     println!(
         "Failure drills finished in {:.2} seconds",
         started.elapsed().as_secs_f64()

@@ -208,8 +208,11 @@ pub async fn main_task() -> Vec<String> {
 
 /// Runs the lesson on a fresh runtime, timing it.
 pub fn main() {
+    // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
+    // book's chapter "Seeing the loop"); without them this is `evloop::run`.
+    let trace = evloop::trace::TraceArgs::from_env();
     let started = Instant::now();
-    evloop::run(main_task());
+    trace.run("terms", main_task());
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
 }
 

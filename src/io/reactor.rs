@@ -21,6 +21,7 @@ use mio::{Interest, Registry, Token};
 
 use crate::runtime::context;
 use crate::runtime::driver::Dispatch;
+use crate::runtime::recorder::Doing;
 
 /// A direction of IO on a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,8 @@ struct Slot {
     /// Counters for tests: syscalls that said WouldBlock, and Pendings returned.
     would_block: u64,
     pendings: u64,
+    /// What tracing calls this socket (only set when tracing is on).
+    label: Option<String>,
 }
 
 /// The slots of one loop. Lives on the loop thread only.
@@ -89,7 +92,11 @@ impl Reactor {
     }
 
     /// Registers `source` for both directions; returns its key.
-    pub(crate) fn register(&self, source: &mut impl mio::event::Source) -> io::Result<SlotKey> {
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+        label: Option<String>,
+    ) -> io::Result<SlotKey> {
         let index = match self.free.borrow_mut().pop() {
             Some(i) => i,
             None => {
@@ -108,6 +115,7 @@ impl Reactor {
                 live: true,
                 readable: true,
                 writable: true,
+                label,
                 ..Slot::default()
             };
             slot.generation
@@ -211,7 +219,7 @@ impl Reactor {
 impl Dispatch for Reactor {
     fn dispatch(&self, event: &mio::event::Event) {
         let (index, generation) = split(event.token());
-        let (reader, writer) = {
+        let woken = {
             let mut slots = self.slots.borrow_mut();
             let Some(slot) = slots.get_mut(index as usize) else {
                 return;
@@ -230,14 +238,22 @@ impl Dispatch for Reactor {
                 slot.writable = true;
                 writer = slot.writer.take();
             }
-            (reader, writer)
+            (reader, writer, slot.label.clone())
         };
+        let (reader, writer, label) = woken;
+        if reader.is_none() && writer.is_none() {
+            return;
+        }
+        if let Some(label) = label {
+            context::with_core(|core| core.doing(Doing::Io(label)));
+        }
         if let Some(w) = reader {
             w.wake();
         }
         if let Some(w) = writer {
             w.wake();
         }
+        context::with_core(|core| core.doing(Doing::Nothing));
     }
 }
 

@@ -18,9 +18,11 @@ pub(crate) struct Evented<S: mio::event::Source> {
 
 impl<S: mio::event::Source> Evented<S> {
     /// Registers `source` with the current loop.
-    pub(crate) fn new(mut source: S) -> io::Result<Evented<S>> {
+    pub(crate) fn new(mut source: S, label: impl FnOnce(&S) -> String) -> io::Result<Evented<S>> {
         let reactor = Reactor::current()?;
-        let key = reactor.register(&mut source)?;
+        let tracing = crate::runtime::context::with_core(|c| c.recorder.is_some()).unwrap_or(false);
+        let label = tracing.then(|| label(&source));
+        let key = reactor.register(&mut source, label)?;
         Ok(Evented {
             source,
             reactor,

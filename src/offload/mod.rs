@@ -175,16 +175,34 @@ where
             std::panic::Location::caller()
         );
     };
+    let report = context::with_core(|core| {
+        core.recorder.as_ref().map(|rec| {
+            let pool = match kind {
+                PoolKind::Blocking => crate::trace::record::PoolKind::Blocking,
+                PoolKind::Cpu => crate::trace::record::PoolKind::Cpu,
+            };
+            rec.job_queued(pool, name, core.clock.now())
+        })
+    })
+    .flatten();
     let slot: Arc<Mutex<Slot<T>>> = Arc::new(Mutex::new(Slot::Waiting(None)));
     shared.jobs_in_flight.fetch_add(1, SeqCst);
     let in_flight = InFlight(shared);
     let job_slot = slot.clone();
     let job = Box::new(move || {
         let _in_flight = in_flight;
+        let thread = || thread::current().name().unwrap_or("pool thread").to_owned();
         if matches!(*lock(&job_slot), Slot::Abandoned) {
+            if let Some(report) = report {
+                report(thread(), None);
+            }
             return;
         }
+        let started = std::time::Instant::now();
         let result = catch_unwind(AssertUnwindSafe(f));
+        if let Some(report) = report {
+            report(thread(), Some((started, std::time::Instant::now())));
+        }
         let waker = {
             let mut s = lock(&job_slot);
             match std::mem::replace(&mut *s, Slot::Taken) {

@@ -100,6 +100,24 @@ impl Runtime {
         self.core.spawn(future, None, Location::caller())
     }
 
+    /// The trace recorded so far, if tracing is on
+    /// ([`Builder::trace`]); render it with `evloop::trace`.
+    pub fn trace_record(&self) -> Option<crate::trace::record::Record> {
+        self.core.trace_record()
+    }
+
+    /// Tasks that are waiting with no waker anywhere: each returned
+    /// `Pending` without storing its waker, so nothing can ever wake it (a
+    /// lost wake-up). Meaningful between `block_on` calls, when no task runs.
+    pub fn lost_wakeups(&self) -> Vec<LostWakeup> {
+        self.core
+            .owned
+            .lost_wakeups()
+            .into_iter()
+            .map(|(id, name, location)| LostWakeup { id, name, location })
+            .collect()
+    }
+
     /// How many tasks are alive (spawned and not finished).
     pub fn task_count(&self) -> usize {
         self.core.owned.len()
@@ -108,6 +126,14 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        if self.core.recorder.is_some() {
+            for lost in self.lost_wakeups() {
+                eprintln!("{lost}");
+            }
+            if let (Some(env), Some(record)) = (&self.core.config.trace_env, self.trace_record()) {
+                crate::trace::output::write_for_env(env, &record);
+            }
+        }
         // Cancel what is left with this loop as the current one, so that
         // dropped futures can still reach their timers and sockets. If this
         // thread is inside another runtime's block_on, cancel without it.
@@ -184,6 +210,34 @@ impl fmt::Display for SlowPoll {
              CPU-heavy work in evloop::spawn_cpu; or use the async version (evloop::time::sleep).",
             self.duration.as_secs_f64(),
             self.threshold.as_millis()
+        )
+    }
+}
+
+/// A task that can never be woken: it returned `Pending` without keeping its
+/// waker anywhere. Reported at shutdown when tracing is on.
+#[derive(Debug, Clone)]
+pub struct LostWakeup {
+    /// The task.
+    pub id: Id,
+    /// Its name, if any.
+    pub name: Option<String>,
+    /// Where it was spawned.
+    pub location: &'static Location<'static>,
+}
+
+impl fmt::Display for LostWakeup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match &self.name {
+            Some(name) => format!("task '{name}' ({})", self.id),
+            None => self.id.to_string(),
+        };
+        write!(
+            f,
+            "evloop: lost wake-up: {who} (spawned at {}) returned Pending without keeping its \
+             waker anywhere, and was never woken. A future that returns Pending must first \
+             store cx.waker() where the event it waits for will find it.",
+            self.location
         )
     }
 }

@@ -75,11 +75,6 @@ impl Recorder {
         now.saturating_duration_since(self.start)
     }
 
-    /// Real time since the recording started (pool threads use it).
-    pub(crate) fn real_origin(&self) -> Instant {
-        self.start_real
-    }
-
     fn with_task(&self, id: u64, f: impl FnOnce(&mut TaskRecord)) {
         let index = self.index.borrow().get(&id).copied();
         if let Some(i) = index {
@@ -123,15 +118,6 @@ impl Recorder {
                     End::Cancelled => TaskEnd::Cancelled,
                 };
                 t.ended = Some((span.end, kind));
-            }
-        });
-    }
-
-    pub(crate) fn ended(&self, id: u64, now: Instant, kind: TaskEnd) {
-        let at = self.at(now);
-        self.with_task(id, |t| {
-            if t.ended.is_none() {
-                t.ended = Some((at, kind));
             }
         });
     }
@@ -181,7 +167,7 @@ impl Recorder {
         pool: PoolKind,
         name: &str,
         now: Instant,
-    ) -> impl FnOnce(String, Option<(Instant, Instant)>) + Send + 'static {
+    ) -> impl FnOnce(String, Option<(Instant, Instant)>) + Send + use<> {
         let queued = self.at(now);
         let origin = self.start_real;
         let jobs = self.jobs.clone();

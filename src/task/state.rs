@@ -241,6 +241,7 @@ impl Snapshot {
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }

@@ -2,6 +2,9 @@
 //! read it (a statistics table, a Chrome trace, an SVG timeline).
 
 pub mod chrome;
+pub(crate) mod output;
 pub mod record;
 pub mod stats;
 pub mod svg;
+
+pub use output::{TraceArgs, current, summary};

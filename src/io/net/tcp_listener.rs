@@ -60,7 +60,10 @@ impl TcpListener {
 
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            inner: Evented::new(listener)?,
+            inner: Evented::new(listener, |l| match l.local_addr() {
+                Ok(a) => format!("listener {a}"),
+                Err(_) => "listener".to_owned(),
+            })?,
         })
     }
 

@@ -76,7 +76,11 @@ impl TcpStream {
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            inner: Evented::new(stream)?,
+            inner: Evented::new(stream, |s| match (s.local_addr(), s.peer_addr()) {
+                (Ok(l), Ok(p)) => format!("tcp {l} -> {p}"),
+                (Ok(l), Err(_)) => format!("tcp {l}"),
+                _ => "tcp socket".to_owned(),
+            })?,
         })
     }
 

@@ -1,0 +1,378 @@
+//! Behaviour of `evloop::sync::channel`: back-pressure (a full channel makes
+//! `send` wait, shown on the virtual clock), FIFO among waiting senders,
+//! close semantics, many producers (tasks and threads), and cancelled sends
+//! and receives that lose nothing and leave no ghost slot.
+//!
+//! Every test runs under a watchdog thread, so a lost wake-up fails the test
+//! instead of hanging it. Time comes from the paused clock.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use evloop::sync::{SendError, TryRecvError, TrySendError, channel};
+use evloop::time::{Instant, sleep, timeout};
+use evloop::{Either, Runtime, select, spawn, yield_now};
+
+/// Runs `test` on its own thread and fails if it takes longer than 10 s of
+/// real time (a hang means a lost wake-up).
+fn watchdog(test: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        test();
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(()) => thread.join().expect("the test thread finished"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("watchdog: the test hung for 10 s"),
+    }
+}
+
+fn paused() -> Runtime {
+    Runtime::builder()
+        .paused_clock(true)
+        .build()
+        .expect("a runtime")
+}
+
+/// A waker that counts its wake-ups, for polling futures by hand.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(waker))
+}
+
+/// A value that counts its drops.
+#[derive(Debug)]
+struct Tracked(Arc<AtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Capacity 2, a consumer that takes one item per second after 3 s: the
+/// first two sends finish at once, every later one waits for a free slot,
+/// and the virtual clock shows exactly when.
+#[test]
+fn a_full_channel_makes_send_wait() {
+    watchdog(|| {
+        let rt = paused();
+        let (sent_at, received) = rt.block_on(async {
+            let (tx, mut rx) = channel(2);
+            let start = Instant::now();
+            let consumer = spawn(async move {
+                sleep(Duration::from_secs(3)).await;
+                let mut received = Vec::new();
+                while let Some(item) = rx.recv().await {
+                    received.push(item);
+                    sleep(Duration::from_secs(1)).await;
+                }
+                received
+            });
+            let mut sent_at = Vec::new();
+            for item in 0..5 {
+                tx.send(item).await.expect("the consumer is alive");
+                sent_at.push(start.elapsed().as_secs());
+                assert!(tx.len() <= tx.capacity(), "never more than the capacity");
+            }
+            drop(tx);
+            (sent_at, consumer.await.expect("the consumer ran"))
+        });
+        // Items 0 and 1 fit; 2 waits for the pop at 3 s, 3 for 4 s, 4 for 5 s.
+        assert_eq!(sent_at, [0, 0, 3, 4, 5]);
+        assert_eq!(received, [0, 1, 2, 3, 4]);
+    });
+}
+
+/// Senders waiting on a full channel get their slots in arrival order.
+#[test]
+fn waiting_senders_go_in_arrival_order() {
+    watchdog(|| {
+        let rt = paused();
+        let received = rt.block_on(async {
+            let (tx, mut rx) = channel(1);
+            tx.send("first").await.expect("fits");
+            let mut senders = Vec::new();
+            for name in ["a", "b", "c", "d"] {
+                let tx = tx.clone();
+                senders.push(spawn(async move { tx.send(name).await }));
+                yield_now().await; // this one waits before the next starts
+            }
+            // A newcomer cannot jump the queue with try_send even when a
+            // slot has just been freed for a waiter.
+            assert_eq!(rx.recv().await, Some("first"));
+            assert_eq!(tx.try_send("barger"), Err(TrySendError::Full("barger")));
+            drop(tx);
+            let mut received = Vec::new();
+            while let Some(item) = rx.recv().await {
+                received.push(item);
+            }
+            for sender in senders {
+                sender.await.expect("ran").expect("sent");
+            }
+            received
+        });
+        assert_eq!(received, ["a", "b", "c", "d"]);
+    });
+}
+
+/// `close`: waiting and later sends fail with their item back, queued items
+/// are still received, then `recv` returns `None`.
+#[test]
+fn close_fails_senders_but_keeps_queued_items() {
+    watchdog(|| {
+        let rt = paused();
+        rt.block_on(async {
+            let (tx, mut rx) = channel(2);
+            tx.send(1).await.expect("fits");
+            tx.send(2).await.expect("fits");
+            let waiting = {
+                let tx = tx.clone();
+                spawn(async move { tx.send(3).await })
+            };
+            yield_now().await; // it waits: the channel is full
+            assert!(!tx.is_closed());
+            rx.close();
+            assert!(tx.is_closed());
+            let err: SendError<i32> = waiting.await.expect("ran").expect_err("closed");
+            assert_eq!(err.into_inner(), 3, "the item comes back");
+            assert_eq!(tx.send(4).await.expect_err("closed").0, 4);
+            assert_eq!(tx.try_send(5), Err(TrySendError::Closed(5)));
+            assert_eq!(rx.len(), 2);
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.try_recv(), Ok(2));
+            assert_eq!(rx.recv().await, None, "closed and drained, senders or not");
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+        });
+    });
+}
+
+/// Dropping the receiver fails the senders and drops the queued items
+/// exactly once.
+#[test]
+fn dropping_the_receiver_drops_queued_items_once() {
+    watchdog(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(3);
+        for _ in 0..3 {
+            tx.try_send(Tracked(drops.clone())).expect("fits");
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        drop(rx);
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+        assert!(tx.is_closed());
+        let back = tx.try_send(Tracked(drops.clone())).expect_err("closed");
+        assert_eq!(drops.load(Ordering::SeqCst), 3, "handed back, not dropped");
+        drop(back);
+        assert_eq!(drops.load(Ordering::SeqCst), 4);
+    });
+}
+
+/// `recv` returns `None` only when every sender is gone and the queue is
+/// empty; a parked `recv` wakes when the last sender drops.
+#[test]
+fn recv_ends_when_the_last_sender_goes() {
+    watchdog(|| {
+        let rt = paused();
+        rt.block_on(async {
+            let (tx, mut rx) = channel::<u8>(4);
+            let tx2 = tx.clone();
+            tx.send(1).await.expect("fits");
+            drop(tx);
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "tx2 still lives");
+            let waiting = spawn(async move { rx.recv().await });
+            yield_now().await; // it parks
+            drop(tx2);
+            assert_eq!(waiting.await.expect("ran"), None);
+        });
+    });
+}
+
+/// Ten producer tasks and four producer threads, 100 items each, into a
+/// channel of 4: everything arrives, each producer's items in order.
+#[test]
+fn many_producers_tasks_and_threads() {
+    watchdog(|| {
+        const TASKS: usize = 10;
+        const THREADS: usize = 4;
+        const EACH: usize = 100;
+        let rt = Runtime::new().expect("a runtime");
+        let (tx, mut rx) = channel::<(usize, usize)>(4);
+        let mut threads = Vec::new();
+        for p in TASKS..TASKS + THREADS {
+            let tx = tx.clone();
+            threads.push(std::thread::spawn(move || {
+                for i in 0..EACH {
+                    tx.blocking_send((p, i)).expect("the receiver is alive");
+                }
+            }));
+        }
+        let next = rt.block_on(async move {
+            for p in 0..TASKS {
+                let tx = tx.clone();
+                spawn(async move {
+                    for i in 0..EACH {
+                        tx.send((p, i)).await.expect("the receiver is alive");
+                        if i % 7 == 0 {
+                            yield_now().await;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut next = vec![0; TASKS + THREADS];
+            while let Some((p, i)) = rx.recv().await {
+                assert_eq!(i, next[p], "producer {p}'s items arrive in order");
+                next[p] += 1;
+            }
+            next
+        });
+        for thread in threads {
+            thread.join().expect("the producer thread finished");
+        }
+        assert_eq!(next, vec![EACH; TASKS + THREADS]);
+    });
+}
+
+/// A send that times out while waiting was not sent, and leaves no ghost
+/// slot: afterwards the channel holds exactly `capacity` items again.
+#[test]
+fn a_cancelled_send_leaves_no_ghost_slot() {
+    watchdog(|| {
+        let rt = paused();
+        rt.block_on(async {
+            let (tx, mut rx) = channel(2);
+            tx.send(1).await.expect("fits");
+            tx.send(2).await.expect("fits");
+            let gave_up = timeout(Duration::from_secs(1), tx.send(99)).await;
+            assert!(gave_up.is_err(), "the channel was full");
+            assert_eq!(rx.recv().await, Some(1));
+            assert_eq!(tx.try_send(3), Ok(()), "the freed slot is free");
+            assert_eq!(tx.try_send(4), Err(TrySendError::Full(4)), "and only one");
+            drop(tx);
+            let mut rest = Vec::new();
+            while let Some(item) = rx.recv().await {
+                rest.push(item);
+            }
+            assert_eq!(rest, [2, 3], "the cancelled item was never sent");
+        });
+    });
+}
+
+/// A send handed a slot, then cancelled before it runs, passes the slot to
+/// the next waiting sender (polled by hand, every wake counted).
+#[test]
+fn a_send_cancelled_after_its_wake_passes_the_slot_on() {
+    watchdog(|| {
+        let (tx, mut rx) = channel(1);
+        tx.try_send(0).expect("fits");
+        let (a_wakes, a_waker) = counting_waker();
+        let (b_wakes, b_waker) = counting_waker();
+        let mut a = tx.send(1);
+        let mut b = tx.send(2);
+        assert!(poll_once(&mut a, &a_waker).is_pending());
+        assert!(poll_once(&mut b, &b_waker).is_pending());
+        assert_eq!(rx.try_recv(), Ok(0)); // frees the slot: handed to A
+        assert_eq!(a_wakes.0.load(Ordering::SeqCst), 1);
+        assert_eq!(b_wakes.0.load(Ordering::SeqCst), 0);
+        drop(a); // A gives up before it runs: B gets the slot
+        assert_eq!(b_wakes.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll_once(&mut b, &b_waker), Poll::Ready(Ok(()))));
+        assert_eq!(rx.try_recv(), Ok(2), "A's item was not sent");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(tx.try_send(3), Ok(()), "no slot was lost");
+    });
+}
+
+/// A `recv` that loses a race (a `select` against a timer) takes nothing: the
+/// item sent later is there for the next `recv`.
+#[test]
+fn a_cancelled_recv_loses_nothing() {
+    watchdog(|| {
+        let rt = paused();
+        rt.block_on(async {
+            let (tx, mut rx) = channel(1);
+            match select(rx.recv(), sleep(Duration::from_secs(1))).await {
+                Either::Left(item) => panic!("nothing was sent, got {item:?}"),
+                Either::Right(()) => {}
+            }
+            tx.send("kept").await.expect("the receiver is alive");
+            assert_eq!(rx.recv().await, Some("kept"));
+        });
+    });
+}
+
+/// A producer with random-ish pauses and a consumer that keeps timing out
+/// its `recv`: every item arrives once, in order.
+#[test]
+fn recv_under_repeated_timeouts_loses_nothing() {
+    watchdog(|| {
+        const ITEMS: u64 = 200;
+        let rt = paused();
+        let (received, timeouts) = rt.block_on(async {
+            let (tx, mut rx) = channel(3);
+            spawn(async move {
+                let mut seed = 7u64;
+                for i in 0..ITEMS {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    sleep(Duration::from_millis((seed >> 33) % 20)).await;
+                    tx.send(i).await.expect("the receiver is alive");
+                }
+            });
+            let received = Rc::new(RefCell::new(Vec::new()));
+            let mut timeouts = 0;
+            loop {
+                match timeout(Duration::from_millis(7), rx.recv()).await {
+                    Ok(Some(item)) => received.borrow_mut().push(item),
+                    Ok(None) => break,
+                    Err(_) => timeouts += 1,
+                }
+            }
+            (received.take(), timeouts)
+        });
+        assert!(timeouts > 0, "some receives were cancelled");
+        assert_eq!(received, (0..ITEMS).collect::<Vec<_>>());
+    });
+}
+
+/// A zero capacity is taken as one; `len` and `capacity` report the state.
+#[test]
+fn len_and_capacity() {
+    watchdog(|| {
+        let (tx, rx) = channel::<u8>(0);
+        assert_eq!((tx.capacity(), rx.capacity()), (1, 1));
+        assert!(tx.is_empty() && rx.is_empty());
+        tx.try_send(1).expect("one slot");
+        assert_eq!((tx.len(), rx.len()), (1, 1));
+        assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+        assert_eq!(
+            TrySendError::Full(2).to_string(),
+            "channel: cannot send without waiting, the channel is full"
+        );
+    });
+}
