@@ -48,6 +48,7 @@ pub mod io;
 pub mod offload;
 pub mod pipeline;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod http;
 pub mod time;
@@ -78,4 +79,6 @@ pub mod book {
     pub mod time {}
     #[doc = include_str!("../book/src/blocking-the-loop.md")]
     pub mod blocking_the_loop {}
+    #[doc = include_str!("../book/src/semaphore.md")]
+    pub mod semaphore {}
 }
