@@ -49,14 +49,18 @@ where
     let mut left = pending.len();
     poll_fn(|cx| {
         for (i, fut) in pending.iter_mut().enumerate() {
-            if outputs[i].is_none() {
-                if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-                    outputs[i] = Some(out);
-                    left -= 1;
-                }
+            if outputs[i].is_none()
+                && let Poll::Ready(out) = fut.as_mut().poll(cx)
+            {
+                outputs[i] = Some(out);
+                left -= 1;
             }
         }
-        if left == 0 { Poll::Ready(()) } else { Poll::Pending }
+        if left == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     })
     .await;
     outputs
@@ -274,7 +278,11 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
                     h.abort();
                 }
             }
-            if left == 0 { Poll::Ready(()) } else { Poll::Pending }
+            if left == 0 {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
         })
         .await;
         failures.retain(|f| !matches!(f, Failure::Cancelled { .. }));

@@ -23,7 +23,10 @@ async fn blocking<T: Send + 'static>(
 ) -> io::Result<T> {
     match spawn_blocking(f).await {
         Ok(result) => result.map_err(|e| with_path(e, what, path)),
-        Err(join) => Err(io::Error::other(format!("{what} {}: {join}", path.display()))),
+        Err(join) => Err(io::Error::other(format!(
+            "{what} {}: {join}",
+            path.display()
+        ))),
     }
 }
 
@@ -70,7 +73,10 @@ pub async fn write(path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) -> io::
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_owned();
     let p = path.clone();
-    blocking("creating directory", &path, move || std::fs::create_dir_all(p)).await
+    blocking("creating directory", &path, move || {
+        std::fs::create_dir_all(p)
+    })
+    .await
 }
 
 /// Renames a file (atomic within one file system).

@@ -44,13 +44,13 @@
 
 mod combine;
 pub mod fs;
+pub mod http;
 pub mod io;
 pub mod offload;
 pub mod pipeline;
 pub mod runtime;
 pub mod sync;
 pub mod task;
-pub mod http;
 pub mod time;
 pub mod trace;
 

@@ -43,10 +43,10 @@ impl<S: mio::event::Source> Evented<S> {
         op: impl FnOnce(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         let result = op(&self.source);
-        if let Err(e) = &result {
-            if e.kind() == io::ErrorKind::WouldBlock {
-                self.reactor.clear_ready(self.key, dir);
-            }
+        if let Err(e) = &result
+            && e.kind() == io::ErrorKind::WouldBlock
+        {
+            self.reactor.clear_ready(self.key, dir);
         }
         result
     }

@@ -29,13 +29,13 @@ mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
-pub use pool::{PoolKind, PoolStats};
 use pool::Pool;
+pub use pool::{PoolKind, PoolStats};
 
 use crate::runtime::context;
 use crate::runtime::shared::Shared;

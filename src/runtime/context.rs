@@ -27,15 +27,14 @@ pub(crate) fn push_local(shared: &Arc<Shared>, task: Task) -> Option<Task> {
     // If the thread-local is already gone (a waker fired during thread
     // exit), the task comes back and goes through the remote queue.
     let _ = CONTEXT.try_with(|c| {
-        if let Some(core) = c.borrow().as_ref() {
-            if Arc::ptr_eq(&core.shared, shared) {
-                if let Some(task) = task.take() {
-                    if let Some(rec) = &core.recorder {
-                        rec.woken(task.id().as_u64(), core.clock.now());
-                    }
-                    core.queue.borrow_mut().push_back(task);
-                }
+        if let Some(core) = c.borrow().as_ref()
+            && Arc::ptr_eq(&core.shared, shared)
+            && let Some(task) = task.take()
+        {
+            if let Some(rec) = &core.recorder {
+                rec.woken(task.id().as_u64(), core.clock.now());
             }
+            core.queue.borrow_mut().push_back(task);
         }
     });
     task

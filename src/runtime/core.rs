@@ -25,9 +25,9 @@ use std::time::Duration;
 
 use super::SlowPoll;
 use super::builder::Config;
-use super::recorder::{Doing, MAIN_ID, Recorder};
 use super::clock::Clock;
 use super::driver::{Dispatch, Driver};
+use super::recorder::{Doing, MAIN_ID, Recorder};
 use super::shared::Shared;
 use super::timers::Timers;
 use crate::task::{End, JoinHandle, OwnedTasks, Ran, Task};
@@ -130,13 +130,11 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let traced_name = match &self.recorder {
-            Some(_) => Some(name.as_deref().map(str::to_owned)),
-            None => None,
-        };
-        let (queued, handle) = self
-            .owned
-            .bind(future, self.shared.clone(), name, location);
+        let traced_name = self
+            .recorder
+            .as_ref()
+            .map(|_| name.as_deref().map(str::to_owned));
+        let (queued, handle) = self.owned.bind(future, self.shared.clone(), name, location);
         if let (Some(rec), Some(name)) = (&self.recorder, traced_name) {
             rec.spawned_task(handle.id(), name.as_deref(), location, self.clock.now());
         }
@@ -205,7 +203,11 @@ impl Core {
     fn tick(&self, main_woken: &AtomicBool) {
         // 1. Run ready tasks, within the budget.
         let timed = self.config.slow_poll_threshold.is_some();
-        let mut last = if timed { Some(self.clock.stamp()) } else { None };
+        let mut last = if timed {
+            Some(self.clock.stamp())
+        } else {
+            None
+        };
         for _ in 0..BUDGET {
             let task = self.queue.borrow_mut().pop_front();
             let Some(task) = task else { break };
@@ -277,9 +279,7 @@ impl Core {
 
     fn fire_timers(&self) {
         let mut wakers = std::mem::take(&mut *self.scratch_wakers.borrow_mut());
-        self.timers
-            .borrow_mut()
-            .fire(self.clock.now(), &mut wakers);
+        self.timers.borrow_mut().fire(self.clock.now(), &mut wakers);
         if !wakers.is_empty() {
             self.doing(Doing::Timers);
             for waker in wakers.drain(..) {
@@ -300,13 +300,15 @@ impl Core {
     fn poll_io(&self, main_woken: &AtomicBool) {
         if self.has_ready(main_woken) {
             if self.driver.has_sources() {
-                self.driver.poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r));
+                self.driver
+                    .poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r));
             }
             return;
         }
         if self.clock.is_paused() {
             let events = if self.driver.has_sources() {
-                self.driver.poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r))
+                self.driver
+                    .poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r))
             } else {
                 0
             };
@@ -317,7 +319,11 @@ impl Core {
                 let next = self.timers.borrow_mut().next_deadline();
                 if let Some(deadline) = next {
                     if let Some(rec) = &self.recorder {
-                        rec.jumped(self.clock.now(), deadline, "no task ready: jump to the next timer");
+                        rec.jumped(
+                            self.clock.now(),
+                            deadline,
+                            "no task ready: jump to the next timer",
+                        );
                     }
                     self.clock.advance_to(deadline);
                     self.fire_timers();

@@ -28,7 +28,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 pub use builder::{
-    Builder, DEFAULT_BLOCKING_IDLE_TIMEOUT, DEFAULT_MAX_BLOCKING_THREADS, DEFAULT_SLOW_POLL_THRESHOLD,
+    Builder, DEFAULT_BLOCKING_IDLE_TIMEOUT, DEFAULT_MAX_BLOCKING_THREADS,
+    DEFAULT_SLOW_POLL_THRESHOLD,
 };
 pub use spawn::{YieldNow, spawn, yield_now};
 
@@ -196,10 +197,7 @@ impl fmt::Display for SlowPoll {
             (None, Some(id)) => id.to_string(),
             (None, None) => "a task".to_owned(),
         };
-        write!(
-            f,
-            "evloop: warning: {who}"
-        )?;
+        write!(f, "evloop: warning: {who}")?;
         if let Some(loc) = self.location {
             write!(f, " (spawned at {loc})")?;
         }

@@ -70,7 +70,8 @@ impl Timers {
         s.entry = Some(Entry { waker });
         self.live += 1;
         self.armed += 1;
-        self.heap.push(Reverse((deadline, self.armed, slot, s.generation)));
+        self.heap
+            .push(Reverse((deadline, self.armed, slot, s.generation)));
         TimerKey {
             slot,
             generation: s.generation,
@@ -148,13 +149,13 @@ impl Timers {
             }
             self.heap.pop();
             let s = &mut self.slots[slot as usize];
-            if s.generation == generation {
-                if let Some(entry) = s.entry.take() {
-                    s.generation = s.generation.wrapping_add(1);
-                    self.free.push(slot);
-                    self.live -= 1;
-                    wakers.push(entry.waker);
-                }
+            if s.generation == generation
+                && let Some(entry) = s.entry.take()
+            {
+                s.generation = s.generation.wrapping_add(1);
+                self.free.push(slot);
+                self.live -= 1;
+                wakers.push(entry.waker);
             }
         }
     }

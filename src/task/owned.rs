@@ -209,7 +209,10 @@ impl OwnedTasks {
                 let h = t.header();
                 let s = h.state.snapshot();
                 let expected = 1 + usize::from(s.has_handle());
-                !s.is_running() && !s.is_scheduled() && !s.is_complete() && h.ref_count() <= expected
+                !s.is_running()
+                    && !s.is_scheduled()
+                    && !s.is_complete()
+                    && h.ref_count() <= expected
             })
             .map(|t| (t.id(), t.name().map(str::to_owned), t.location()))
             .collect()

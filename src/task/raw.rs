@@ -316,10 +316,10 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
         // SAFETY: RUNNING is set by the caller: the stage is ours.
         unsafe { *cell.stage.get() = Stage::Consumed };
     }));
-    if let Err(payload) = dropped {
-        if !matches!(&result, Err(e) if e.is_panic()) {
-            result = Err(JoinError::panic(&cell.header.meta, payload));
-        }
+    if let Err(payload) = dropped
+        && !matches!(&result, Err(e) if e.is_panic())
+    {
+        result = Err(JoinError::panic(&cell.header.meta, payload));
     }
     let end = match &result {
         Ok(_) => End::Output,
@@ -353,17 +353,17 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
 /// Drops a stage holding a result nobody will read, reporting an unobserved
 /// panic (asyncio's "Task exception was never retrieved").
 fn drop_stage_reporting<F: Future>(stage: Stage<F>, meta: &Meta) {
-    if let Stage::Finished(Err(error)) = &stage {
-        if error.is_panic() {
-            eprintln!(
-                "evloop: {} (spawned at {}) panicked and nobody awaited its JoinHandle: {}",
-                meta.describe(),
-                meta.location,
-                error
-                    .panic_message()
-                    .unwrap_or_else(|| "<non-string panic payload>".into())
-            );
-        }
+    if let Stage::Finished(Err(error)) = &stage
+        && error.is_panic()
+    {
+        eprintln!(
+            "evloop: {} (spawned at {}) panicked and nobody awaited its JoinHandle: {}",
+            meta.describe(),
+            meta.location,
+            error
+                .panic_message()
+                .unwrap_or_else(|| "<non-string panic payload>".into())
+        );
     }
     // The output's own destructor may panic; never let that unwind into the loop.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(stage)));

@@ -209,7 +209,10 @@ impl State {
             } else if s & (RUNNING | SCHEDULED) != 0 {
                 (Some(s | CANCELLED), TransitionToNotified::DoNothing)
             } else {
-                (Some(s | CANCELLED | SCHEDULED), TransitionToNotified::Submit)
+                (
+                    Some(s | CANCELLED | SCHEDULED),
+                    TransitionToNotified::Submit,
+                )
             }
         })
     }

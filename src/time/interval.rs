@@ -43,7 +43,10 @@ pub enum MissedTickBehavior {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "evloop::time::interval: the period must be non-zero");
+    assert!(
+        !period.is_zero(),
+        "evloop::time::interval: the period must be non-zero"
+    );
     let start = Instant::now();
     Interval {
         next: start,

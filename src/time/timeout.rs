@@ -51,10 +51,7 @@ pub async fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Result<F::
 }
 
 /// Runs `future` until `deadline`, like [`timeout`].
-pub async fn timeout_at<F: IntoFuture>(
-    deadline: Instant,
-    future: F,
-) -> Result<F::Output, Elapsed> {
+pub async fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Result<F::Output, Elapsed> {
     race(future.into_future(), sleep_until(deadline), None).await
 }
 

@@ -45,13 +45,17 @@ impl TraceArgs {
     /// # Errors
     ///
     /// A flag without its file name.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<(TraceArgs, Vec<String>), String> {
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+    ) -> Result<(TraceArgs, Vec<String>), String> {
         let mut out = TraceArgs::default();
         let mut rest = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f == "--timeline" || f == "--trace" => (f.to_owned(), Some(v.to_owned())),
+                Some((f, v)) if f == "--timeline" || f == "--trace" => {
+                    (f.to_owned(), Some(v.to_owned()))
+                }
                 _ => (arg.clone(), None),
             };
             let slot = match flag.as_str() {

@@ -50,7 +50,12 @@ impl TcpStream {
         for addr in lookup_host(addr).await? {
             match TcpStream::connect_one(addr).await {
                 Ok(s) => return Ok(s),
-                Err(e) => last = Some(io::Error::new(e.kind(), format!("connecting to {addr}: {e}"))),
+                Err(e) => {
+                    last = Some(io::Error::new(
+                        e.kind(),
+                        format!("connecting to {addr}: {e}"),
+                    ))
+                }
             }
         }
         Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
@@ -101,9 +106,7 @@ impl TcpStream {
     ///
     /// What `read(2)` reports (a reset peer: `ConnectionReset`).
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner
-            .io(Direction::Read, |mut s| s.read(buf))
-            .await
+        self.inner.io(Direction::Read, |mut s| s.read(buf)).await
     }
 
     /// Polls a read: the building block for adapters (rustls, codecs).
@@ -147,14 +150,13 @@ impl TcpStream {
     ///
     /// What `write(2)` reports (a closed peer: `BrokenPipe` or `ConnectionReset`).
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner
-            .io(Direction::Write, |mut s| s.write(buf))
-            .await
+        self.inner.io(Direction::Write, |mut s| s.write(buf)).await
     }
 
     /// Polls a write: the building block for adapters.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+        self.inner
+            .poll_io(cx, Direction::Write, |mut s| s.write(buf))
     }
 
     /// Writes without waiting: `WouldBlock` if the send buffer is full.
