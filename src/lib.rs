@@ -81,4 +81,6 @@ pub mod book {
     pub mod blocking_the_loop {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
+    #[doc = include_str!("../book/src/http-client.md")]
+    pub mod http_client {}
 }

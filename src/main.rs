@@ -1,92 +1,434 @@
-//! The `evloop` demo: `cargo run --release`.
+//! The evloop demo: `cargo run --release`.
 //!
-//! For now, a tour of the tutorial's lessons, run for real: each lesson's
-//! heading, then what it prints, then how long it took on the real clock
-//! (about 25 s in all). The image pipeline demo will replace this tour.
+//! Starts the embedded image host, then downloads and edge-detects twelve
+//! photos five ways (sync, threads, async, semaphore, streaming), and prints
+//! a table of where the time went, with timelines of each run drawn into
+//! the output folder. `evloop tour` runs the sleep lessons instead.
 //!
-//! The tour runs the examples' own code (each `examples/*.rs` file is
-//! included below as a module), so it shows exactly what
-//! `cargo run --example NAME` shows.
+//! The variants are the examples' own code (`examples/pipeline_*.rs`,
+//! included below), so the demo runs exactly what `cargo run --example
+//! pipeline_async` runs.
 
-#[path = "../examples/terms.rs"]
-mod terms;
+#[path = "../examples/pipeline_sync.rs"]
+mod pipeline_sync;
 
-#[path = "../examples/example1.rs"]
-mod example1;
+#[path = "../examples/pipeline_threads.rs"]
+mod pipeline_threads;
 
-#[path = "../examples/example2.rs"]
-mod example2;
+#[path = "../examples/pipeline_async.rs"]
+mod pipeline_async;
 
-#[path = "../examples/example3.rs"]
-mod example3;
+#[path = "../examples/pipeline_semaphore.rs"]
+mod pipeline_semaphore;
 
-#[path = "../examples/example4.rs"]
-mod example4;
+#[path = "../examples/pipeline_streaming.rs"]
+mod pipeline_streaming;
 
-#[path = "../examples/example5.rs"]
-mod example5;
+#[path = "demo/progress.rs"]
+mod progress;
 
-#[path = "../examples/example7.rs"]
-mod example7;
+#[path = "demo/tour.rs"]
+mod tour;
 
-/// One stop of the tour.
-struct Lesson {
-    /// The example's name, as in `cargo run --example NAME`.
-    name: &'static str,
-    /// What it shows, in one line.
-    shows: &'static str,
-    /// The example's `main`: prints the lesson and its time.
-    run: fn(),
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use evloop::Runtime;
+use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::{Job, Report, report};
+use evloop::trace::record::Record;
+use evloop::trace::svg::{SvgOptions, stacked_svg, timeline_svg};
+
+/// The five ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Variant {
+    /// ureq, one image after another, then one edge map after another.
+    Sync,
+    /// ureq inside spawn_blocking, in a TaskGroup (the tutorial's async1).
+    Threads,
+    /// evloop's client, evloop::fs, processing on spawn_cpu (async2).
+    Async,
+    /// The same, four downloads at a time (async3).
+    Semaphore,
+    /// Each image to the CPU pool the moment it lands.
+    Streaming,
 }
 
-/// The lessons in the tutorial's order (example6, offloading blocking work,
-/// is not part of this tour yet).
-const LESSONS: [Lesson; 7] = [
-    Lesson {
-        name: "terms",
-        shows: "a future, an async fn (coroutine), a task, a settable future",
-        run: terms::main,
-    },
-    Lesson {
-        name: "example1",
-        shows: "plain synchronous code: 1 s + 2 s = 3 s",
-        run: example1::main,
-    },
-    Lesson {
-        name: "example2",
-        shows: "futures are lazy: awaiting them one by one is still 3 s",
-        run: example2::main,
-    },
-    Lesson {
-        name: "example3",
-        shows: "spawn runs them concurrently: 2 s",
-        run: example3::main,
-    },
-    Lesson {
-        name: "example4",
-        shows: "awaiting in another order changes nothing: 2 s",
-        run: example4::main,
-    },
-    Lesson {
-        name: "example5",
-        shows: "a blocking sleep holds the loop: 3 s again, and the runtime warns",
-        run: example5::main,
-    },
-    Lesson {
-        name: "example7",
-        shows: "four ways to wait for both (8 s), then what each does on failure (4 s)",
-        run: example7::main,
-    },
-];
+impl Variant {
+    const ALL: [Variant; 5] = [
+        Variant::Sync,
+        Variant::Threads,
+        Variant::Async,
+        Variant::Semaphore,
+        Variant::Streaming,
+    ];
 
-fn main() {
-    println!(
-        "evloop demo: a tour of the asyncio tutorial's lessons, on the real clock \
-         (about 25 s). The image pipeline demo will replace this tour."
-    );
-    for lesson in &LESSONS {
-        println!();
-        println!("=== {}: {}", lesson.name, lesson.shows);
-        (lesson.run)();
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Sync => "sync",
+            Variant::Threads => "threads",
+            Variant::Async => "async",
+            Variant::Semaphore => "semaphore",
+            Variant::Streaming => "streaming",
+        }
     }
+}
+
+/// Download and edge-detect photos five ways on evloop, and show where the
+/// time went.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// How many images (served by the embedded host, or from --base-url).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    images: u32,
+    /// The embedded host's latency per request, in milliseconds (also the
+    /// latency assumed for the bound with --base-url).
+    #[arg(long, default_value_t = 300)]
+    latency_ms: u64,
+    /// Run only this variant (repeatable). Default: all five.
+    #[arg(long = "variant", value_enum)]
+    variants: Vec<Variant>,
+    /// Downloads at a time in the semaphore and streaming variants.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    concurrency: u64,
+    /// Use another image host serving /image_1.jpg … (such as the Python one).
+    #[arg(long, conflicts_with = "urls")]
+    base_url: Option<String>,
+    /// Fetch these URLs instead (http:// or https://, one a line; # comments).
+    #[arg(long)]
+    urls: Option<PathBuf>,
+    /// Where originals, edge maps and timelines go.
+    #[arg(long, default_value = "output")]
+    out: PathBuf,
+    /// Print the results as one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Do not record traces (no timelines).
+    #[arg(long)]
+    no_trace: bool,
+    /// Per-request deadline in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The tutorial's sleep lessons, on the real clock (about 25 s).
+    Tour,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Tour) = cli.command {
+        tour::run();
+        return ExitCode::SUCCESS;
+    }
+    match demo(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where the images come from.
+struct Source {
+    urls: Vec<String>,
+    /// Kept alive for the whole run.
+    _host: Option<ImageHost>,
+    described: String,
+}
+
+fn source(cli: &Cli) -> Result<Source, String> {
+    if let Some(file) = &cli.urls {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read --urls {}: {e}", file.display()))?;
+        let mut urls = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            evloop::http::Url::parse(line)
+                .map_err(|e| format!("{}:{}: {e}", file.display(), n + 1))?;
+            urls.push(line.to_owned());
+        }
+        if urls.is_empty() {
+            return Err(format!("{} lists no URLs", file.display()));
+        }
+        let described = format!("{} URLs from {}", urls.len(), file.display());
+        return Ok(Source {
+            urls,
+            _host: None,
+            described,
+        });
+    }
+    if let Some(base) = &cli.base_url {
+        let base = base.trim_end_matches('/').to_owned();
+        let url = evloop::http::Url::parse(&format!("{base}/"))
+            .map_err(|e| format!("--base-url: {e}"))?;
+        reachable(&url)?;
+        let urls = (1..=cli.images)
+            .map(|k| format!("{base}/image_{k}.jpg"))
+            .collect();
+        return Ok(Source {
+            urls,
+            _host: None,
+            described: format!("image host {base}"),
+        });
+    }
+    let host = ImageHost::builder()
+        .images(cli.images)
+        .latency(Duration::from_millis(cli.latency_ms))
+        .build()
+        .map_err(|e| format!("cannot start the embedded image host: {e}"))?;
+    let described = format!(
+        "embedded image host {} ({} images of 1920x1080, {} ms latency)",
+        host.base_url(),
+        cli.images,
+        cli.latency_ms
+    );
+    Ok(Source {
+        urls: host.urls(),
+        _host: Some(host),
+        described,
+    })
+}
+
+/// Fails early, with one line, if the host cannot be reached at all.
+fn reachable(url: &evloop::http::Url) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let addrs = url
+        .authority()
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {}: {e}", url.authority()))?;
+    let mut last = None;
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(format!(
+        "cannot reach the image host {url}: {}",
+        last.map(|e| e.to_string())
+            .unwrap_or_else(|| "no address".into())
+    ))
+}
+
+fn writable(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(format!(".evloop-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(|e| format!("cannot write to {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Resets the kernel's peak-memory mark, so each variant's peak is its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident memory since the last reset, in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn demo(cli: &Cli) -> Result<ExitCode, String> {
+    writable(&cli.out)?;
+    let source = source(cli)?;
+    let variants: Vec<Variant> = if cli.variants.is_empty() {
+        Variant::ALL.to_vec()
+    } else {
+        Variant::ALL
+            .into_iter()
+            .filter(|v| cli.variants.contains(v))
+            .collect()
+    };
+    let show_bars = !cli.quiet && !cli.json && std::io::stderr().is_terminal();
+    let cores = num_cpus::get();
+    if !cli.json {
+        println!(
+            "evloop demo: {} images from the {}",
+            source.urls.len(),
+            source.described
+        );
+        println!(
+            "{} variants, {cores} cores, output in {}\n",
+            variants.len(),
+            cli.out.display()
+        );
+    }
+
+    let mut reports = Vec::new();
+    let mut records: Vec<(String, Record)> = Vec::new();
+    let mut peaks = Vec::new();
+    let mut cpu_work = Vec::new();
+    for variant in &variants {
+        let name = variant.name();
+        let out = cli.out.join(name);
+        let mut job = Job::new(source.urls.clone(), &out);
+        job.concurrency = cli.concurrency as usize;
+        job.request_timeout = Duration::from_secs(cli.timeout_secs);
+        job.prepare().map_err(|e| e.to_string())?;
+        let bars = Arc::new(progress::Bars::new(name, job.items.len(), show_bars));
+        job.progress = bars.clone();
+        let cpu = job.cpu_time.clone();
+        reset_peak_rss();
+        let (report, record) = run_variant(*variant, job, !cli.no_trace)?;
+        bars.finish();
+        peaks.push(peak_rss_mib());
+        cpu_work.push(Duration::from_nanos(
+            cpu.load(std::sync::atomic::Ordering::Relaxed),
+        ));
+        if !cli.json {
+            println!(
+                "{name:<10} done in {:.2} s ({} ok, {} failed)",
+                report.timings.total.as_secs_f64(),
+                report.succeeded(),
+                report.outcomes.len() - report.succeeded()
+            );
+            for failure in report.failures() {
+                println!("  failed: {failure}");
+            }
+        }
+        if let Some(record) = record {
+            let path = out.join("timeline.svg");
+            let options = SvgOptions {
+                title: Some(format!("pipeline: {name}")),
+                ..SvgOptions::default()
+            };
+            std::fs::write(&path, timeline_svg(&record, &options))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            records.push((name.to_owned(), record));
+        }
+        reports.push(report);
+    }
+
+    // The CPU work of the whole job, as the least any variant spent in the
+    // edge detector: contention only ever adds to it.
+    let work = cpu_work.iter().copied().filter(|d| !d.is_zero()).min();
+    let bound = work.map(|w| report::bound(Duration::from_millis(cli.latency_ms), w, cores));
+    let mut stacked_path = None;
+    if records.len() > 1 {
+        let sections: Vec<(&str, &Record)> = records.iter().map(|(n, r)| (n.as_str(), r)).collect();
+        let options = SvgOptions {
+            title: Some("every variant on one time axis".into()),
+            ..SvgOptions::default()
+        };
+        let path = cli.out.join("timelines.svg");
+        std::fs::write(&path, stacked_svg(&sections, &options))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        stacked_path = Some(path);
+    }
+
+    if cli.json {
+        let mut extra = vec![
+            ("images", source.urls.len().to_string()),
+            ("cores", cores.to_string()),
+            ("latency_ms", cli.latency_ms.to_string()),
+        ];
+        if let Some(b) = bound {
+            extra.push(("bound_s", format!("{:.4}", b.as_secs_f64())));
+        }
+        let peaks_json: Vec<String> = variants
+            .iter()
+            .zip(&peaks)
+            .map(|(v, p)| {
+                format!(
+                    "\"{}\":{}",
+                    v.name(),
+                    p.map(|m| format!("{m:.1}")).unwrap_or("null".into())
+                )
+            })
+            .collect();
+        extra.push(("peak_rss_mib", format!("{{{}}}", peaks_json.join(","))));
+        println!("{}", report::json(&reports, &extra));
+    } else {
+        println!("\n{}", report::table(&reports, bound));
+        for (variant, report) in variants.iter().zip(&reports) {
+            if report.outcomes.is_empty() {
+                continue;
+            }
+            let _ = variant;
+        }
+        if !records.is_empty() {
+            println!("timelines:");
+            for (name, _) in &records {
+                println!("  {}", cli.out.join(name).join("timeline.svg").display());
+            }
+            if let Some(p) = &stacked_path {
+                println!("  {} (all variants, one time axis)", p.display());
+            }
+        }
+    }
+    let failures: usize = reports
+        .iter()
+        .map(|r| r.outcomes.len() - r.succeeded())
+        .sum();
+    if failures > 0 {
+        eprintln!("{failures} image(s) failed");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime(trace: bool, slow_poll: bool) -> Result<Runtime, String> {
+    let mut builder = Runtime::builder().trace(trace);
+    if !slow_poll {
+        builder = builder.slow_poll_threshold(None);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot create a runtime: {e}"))
+}
+
+fn run_variant(
+    variant: Variant,
+    job: Job,
+    trace: bool,
+) -> Result<(Report, Option<Record>), String> {
+    let job = Arc::new(job);
+    let (report, record) = match variant {
+        // The sync variant is plain blocking code; it runs inside one poll of
+        // a traced runtime only so its timeline can be drawn (one long
+        // blocking poll), with the slow-poll warning off for it.
+        Variant::Sync => {
+            let rt = runtime(trace, false)?;
+            let report = rt.block_on(async { pipeline_sync::run(&job) });
+            (report, rt.trace_record())
+        }
+        Variant::Threads => {
+            let rt = runtime(trace, true)?;
+            (rt.block_on(pipeline_threads::run(job)), rt.trace_record())
+        }
+        Variant::Async => {
+            let rt = runtime(trace, true)?;
+            (rt.block_on(pipeline_async::run(job)), rt.trace_record())
+        }
+        Variant::Semaphore => {
+            let rt = runtime(trace, true)?;
+            (rt.block_on(pipeline_semaphore::run(job)), rt.trace_record())
+        }
+        Variant::Streaming => {
+            let rt = runtime(trace, true)?;
+            (rt.block_on(pipeline_streaming::run(job)), rt.trace_record())
+        }
+    };
+    Ok((report, record))
 }

@@ -20,6 +20,8 @@
 //! TLS, status, redirect, I/O) next to them.
 
 use std::fmt;
+use std::io;
+use std::time::Duration;
 
 use super::url::Url;
 
@@ -291,6 +293,113 @@ pub enum ErrorKind {
     /// A [`BodyDecoder`](super::body::BodyDecoder) was used again after it
     /// returned an error.
     DecoderPoisoned,
+    /// No TCP connection could be made: the name did not resolve, or every
+    /// address refused or was unreachable. The I/O error names the address.
+    Connect {
+        /// What the resolver or `connect(2)` reported.
+        error: io::Error,
+    },
+    /// The connect timeout elapsed before the connection was ready (the TCP
+    /// connect and, for `https`, the TLS handshake).
+    ConnectTimeout {
+        /// The connect timeout.
+        limit: Duration,
+    },
+    /// The request's total deadline elapsed. It covers everything from the
+    /// call to `get` to the last byte of the body, redirects included.
+    Timeout {
+        /// What the client was doing when time ran out.
+        phase: Phase,
+        /// The total timeout.
+        limit: Duration,
+    },
+    /// An I/O error on an established connection (reset, broken pipe...).
+    Io {
+        /// What the client was doing.
+        phase: Phase,
+        /// What the socket reported.
+        error: io::Error,
+    },
+    /// The server closed the connection before the response head was
+    /// complete.
+    HeadTruncated {
+        /// Bytes of the head received before the close.
+        received: usize,
+    },
+    /// TLS failed: a certificate the client does not trust, a handshake
+    /// the server broke off, a bad record.
+    Tls {
+        /// rustls's description of the problem.
+        message: String,
+    },
+    /// A root certificate given to the client builder could not be used.
+    InvalidRootCertificate {
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The response has a client or server error status (4xx or 5xx); made
+    /// by [`Response::error_for_status`](super::Response::error_for_status).
+    Status {
+        /// The status code.
+        status: u16,
+        /// The reason phrase the server sent.
+        reason: String,
+    },
+    /// A redirect points from an `https` URL to a plain `http` one, which
+    /// would send the request (and leak what it reveals) in the clear.
+    InsecureRedirect {
+        /// The `http` URL the server redirected to.
+        to: String,
+    },
+    /// A redirect leads back to a URL already fetched for this request.
+    RedirectLoop {
+        /// Every URL fetched, in order, ending with the one seen twice.
+        chain: Vec<String>,
+    },
+    /// The server redirected more often than the client allows.
+    TooManyRedirects {
+        /// The most redirects followed for one request.
+        limit: usize,
+        /// Every URL fetched, in order, ending with the one not followed.
+        chain: Vec<String>,
+    },
+}
+
+/// Which step of a request was under way when it failed (see
+/// [`ErrorKind::Timeout`] and [`ErrorKind::Io`]).
+///
+/// # Examples
+///
+/// ```
+/// use evloop::http::Phase;
+///
+/// assert_eq!(Phase::ReadHead.to_string(), "reading the response head");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Resolving the host name and opening the TCP connection.
+    Connect,
+    /// The TLS handshake of an `https` connection.
+    TlsHandshake,
+    /// Writing the request.
+    SendRequest,
+    /// Reading the status line and header fields.
+    ReadHead,
+    /// Reading the body.
+    ReadBody,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "connecting",
+            Phase::TlsHandshake => "in the TLS handshake",
+            Phase::SendRequest => "sending the request",
+            Phase::ReadHead => "reading the response head",
+            Phase::ReadBody => "reading the body",
+        })
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -387,6 +496,40 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::DecoderPoisoned => {
                 write!(f, "body decoder used again after it reported an error")
+            }
+            ErrorKind::Connect { error } => write!(f, "cannot connect: {error}"),
+            ErrorKind::ConnectTimeout { limit } => {
+                write!(f, "connect timeout of {limit:?} elapsed")
+            }
+            ErrorKind::Timeout { phase, limit } => {
+                write!(f, "request deadline of {limit:?} elapsed while {phase}")
+            }
+            ErrorKind::Io { phase, error } => write!(f, "I/O error while {phase}: {error}"),
+            ErrorKind::HeadTruncated { received: 0 } => {
+                write!(f, "server closed the connection before sending a response")
+            }
+            ErrorKind::HeadTruncated { received } => write!(
+                f,
+                "server closed the connection after {received} bytes of the response head"
+            ),
+            ErrorKind::Tls { message } => write!(f, "TLS error: {message}"),
+            ErrorKind::InvalidRootCertificate { problem } => {
+                write!(f, "invalid root certificate: {problem}")
+            }
+            ErrorKind::Status { status, reason } if reason.is_empty() => {
+                write!(f, "server answered with status {status}")
+            }
+            ErrorKind::Status { status, reason } => {
+                write!(f, "server answered with status {status} {reason}")
+            }
+            ErrorKind::InsecureRedirect { to } => {
+                write!(f, "refusing to follow a redirect from https to {to}")
+            }
+            ErrorKind::RedirectLoop { chain } => {
+                write!(f, "redirect loop: {}", chain.join(" -> "))
+            }
+            ErrorKind::TooManyRedirects { limit, chain } => {
+                write!(f, "more than {limit} redirects: {}", chain.join(" -> "))
             }
         }
     }

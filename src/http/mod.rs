@@ -1,15 +1,30 @@
-//! The HTTP/1.1 client (only its sans-IO core lives in this scratch crate).
+//! The HTTP/1.1 client: `GET` over evloop's own sockets, with keep-alive,
+//! redirects, deadlines, limits, and TLS by rustls.
 //!
+//! [`Client`] is the entry point; [`Response`] reads a body whole or chunk
+//! by chunk. Underneath, the sans-IO core does the protocol on bytes:
 //! [`url`] parses and resolves URLs, [`head`] writes requests and parses
 //! response heads, [`body`] decides and decodes body framing, and [`error`]
 //! holds the one error type of the client.
 
 pub mod body;
+mod client;
+mod conn;
+mod deadline;
 pub mod error;
 pub mod head;
+mod pool;
+mod response;
+mod tls;
 pub mod url;
 
 pub use body::{BodyDecoder, Decoded, Framing};
-pub use error::{ErrorKind, HttpError, UrlProblem};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_TIMEOUT,
+};
+pub use conn::READ_SIZE;
+pub use error::{ErrorKind, HttpError, Phase, UrlProblem};
 pub use head::{ResponseHead, get_request, request};
+pub use response::Response;
 pub use url::{Scheme, Url};

@@ -86,7 +86,9 @@ impl Pool {
             return;
         }
         let threads = self.counts.threads.load(SeqCst);
-        if self.counts.idle.load(SeqCst) == 0 && threads < self.cap {
+        // More jobs waiting than idle threads to take them: start one (an
+        // idle thread only stops counting as idle once it has a job).
+        if self.counts.queued.load(SeqCst) > self.counts.idle.load(SeqCst) && threads < self.cap {
             self.spawn_thread();
         }
     }

@@ -34,7 +34,11 @@ pub(crate) fn push_local(shared: &Arc<Shared>, task: Task) -> Option<Task> {
             if let Some(rec) = &core.recorder {
                 rec.woken(task.id().as_u64(), core.clock.now());
             }
-            core.queue.borrow_mut().push_back(task);
+            if core.polling.get() == Some(task.id()) {
+                core.self_woken.borrow_mut().push(task);
+            } else {
+                core.queue.borrow_mut().push_back(task);
+            }
         }
     });
     task
@@ -48,13 +52,14 @@ pub(crate) fn push_local(shared: &Arc<Shared>, task: Task) -> Option<Task> {
 /// task): that would block the outer loop.
 #[track_caller]
 pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
+    let location = std::panic::Location::caller();
     CONTEXT.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_some() {
             panic!(
                 "evloop: cannot start a runtime (block_on) from inside a running runtime, at {}; \
                  await the future instead, or spawn it",
-                std::panic::Location::caller()
+                location
             );
         }
         *c = Some(core);
@@ -86,5 +91,5 @@ pub(crate) fn try_enter(core: Rc<Core>) -> Option<EnterGuard> {
             true
         }
     });
-    entered.then_some(EnterGuard { _private: () })
+    entered.then(|| EnterGuard { _private: () })
 }

@@ -43,6 +43,10 @@ pub(crate) struct Core {
     pub(crate) queue: RefCell<VecDeque<Task>>,
     /// Wakers of tasks that yielded this tick.
     pub(crate) deferred: RefCell<Vec<Waker>>,
+    /// Tasks that woke themselves during their own poll (treated as yields).
+    pub(crate) self_woken: RefCell<Vec<Task>>,
+    /// The task being polled right now.
+    pub(crate) polling: std::cell::Cell<Option<crate::task::Id>>,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) clock: Clock,
     pub(crate) driver: Driver,
@@ -92,6 +96,8 @@ impl Core {
             owned: OwnedTasks::new(),
             queue: RefCell::new(VecDeque::new()),
             deferred: RefCell::new(Vec::new()),
+            self_woken: RefCell::new(Vec::new()),
+            polling: std::cell::Cell::new(None),
             timers: RefCell::new(Timers::default()),
             clock,
             driver,
@@ -211,6 +217,7 @@ impl Core {
         for _ in 0..BUDGET {
             let task = self.queue.borrow_mut().pop_front();
             let Some(task) = task else { break };
+            self.polling.set(Some(task.id()));
             let ran = match &self.recorder {
                 None => self.owned.run(&task),
                 Some(rec) => {
@@ -226,6 +233,7 @@ impl Core {
                 }
             };
             let _ = ran;
+            self.polling.set(None);
             if let Some(start) = last {
                 let now = self.clock.stamp();
                 self.check_slow(now.saturating_sub(start), Some(&task));
@@ -244,6 +252,8 @@ impl Core {
         self.poll_io(main_woken);
 
         // 5. Tasks that yielded run again next tick.
+        let again = std::mem::take(&mut *self.self_woken.borrow_mut());
+        self.queue.borrow_mut().extend(again);
         let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
         if !deferred.is_empty() {
             self.doing(Doing::Yields);
@@ -293,12 +303,19 @@ impl Core {
     fn has_ready(&self, main_woken: &AtomicBool) -> bool {
         !self.queue.borrow().is_empty()
             || !self.deferred.borrow().is_empty()
+            || !self.self_woken.borrow().is_empty()
             || main_woken.load(SeqCst)
             || self.shared.has_remote()
     }
 
     fn poll_io(&self, main_woken: &AtomicBool) {
-        if self.has_ready(main_woken) {
+        // Only yielders (yield_now, or a wake during the task's own poll)
+        // are ready: on the paused clock that counts as idle.
+        let yielders_only = self.clock.is_paused()
+            && self.queue.borrow().is_empty()
+            && !main_woken.load(SeqCst)
+            && !self.shared.has_remote();
+        if self.has_ready(main_woken) && !yielders_only {
             if self.driver.has_sources() {
                 self.driver
                     .poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r));
@@ -312,7 +329,7 @@ impl Core {
             } else {
                 0
             };
-            if events > 0 || self.has_ready(main_woken) {
+            if events > 0 || (self.has_ready(main_woken) && !yielders_only) {
                 return;
             }
             if self.shared.jobs_in_flight.load(SeqCst) == 0 {
@@ -329,6 +346,9 @@ impl Core {
                     self.fire_timers();
                     return;
                 }
+            }
+            if self.has_ready(main_woken) {
+                return;
             }
             // Nothing here can move virtual time: wait for another thread.
             self.park(None, main_woken);
@@ -372,6 +392,8 @@ impl Core {
             drop(remote);
             let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
             drop(deferred);
+            let again = std::mem::take(&mut *self.self_woken.borrow_mut());
+            drop(again);
             let timers = self.timers.borrow_mut().clear();
             drop(timers);
             if self.owned.len() == 0 && self.queue.borrow().is_empty() {

@@ -135,6 +135,15 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
+        // Release the awaiting task's waker now: a task that polled its own
+        // handle would otherwise keep a reference to itself.
+        let waker = self
+            .header()
+            .join_waker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(waker);
         if self.header().state.drop_handle() == HandleDropped::HandleDropsResult {
             // SAFETY: the state machine gave the result to the handle; the
             // stage is only read by us now.

@@ -31,7 +31,15 @@ use crate::runtime::timers::TimerKey;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(Instant::now().checked_add(duration))
+    match context::with_core(|core| core.clock.now()) {
+        Some(now) => Sleep::new(Instant::from_std(now).checked_add(duration)),
+        // Made outside a runtime: the deadline is fixed at the first poll,
+        // on the clock of the runtime that polls it.
+        None => Sleep {
+            deadline: Deadline::AfterFirstPoll(duration),
+            armed: None,
+        },
+    }
 }
 
 /// Waits until `deadline`. A deadline in the past completes at once.
@@ -53,8 +61,17 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Option<Instant>,
+    deadline: Deadline,
     armed: Option<Armed>,
+}
+
+/// When a [`Sleep`] ends.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    /// At this instant (`None`: never).
+    At(Option<Instant>),
+    /// This long after the first poll (a sleep made outside a runtime).
+    AfterFirstPoll(Duration),
 }
 
 #[derive(Debug)]
@@ -67,25 +84,29 @@ struct Armed {
 impl Sleep {
     fn new(deadline: Option<Instant>) -> Sleep {
         Sleep {
-            deadline,
+            deadline: Deadline::At(deadline),
             armed: None,
         }
     }
 
-    /// The deadline, or `None` for a sleep that never ends.
+    /// The deadline, or `None` for a sleep that never ends (or, for one
+    /// made outside a runtime, before its first poll fixes it).
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        match self.deadline {
+            Deadline::At(d) => d,
+            Deadline::AfterFirstPoll(_) => None,
+        }
     }
 
     /// Whether the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.deadline().is_some_and(|d| Instant::now() >= d)
     }
 
     /// Moves the deadline (used by `Interval`).
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
-        self.deadline = Some(deadline);
+        self.deadline = Deadline::At(Some(deadline));
     }
 
     fn disarm(&mut self) {
@@ -105,7 +126,10 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         let polled = context::with_core(|core| {
-            let Some(deadline) = this.deadline else {
+            if let Deadline::AfterFirstPoll(d) = this.deadline {
+                this.deadline = Deadline::At(Instant::from_std(core.clock.now()).checked_add(d));
+            }
+            let Deadline::At(Some(deadline)) = this.deadline else {
                 // Never: nothing will ever wake us, and nothing needs to.
                 return Poll::Pending;
             };

@@ -1,0 +1,620 @@
+//! The embedded image host: a local stand-in for the photo CDN the tutorial
+//! downloads from.
+//!
+//! [`ImageHost`] draws N deterministic photo-like JPEGs once, when it starts
+//! ([`synth::photo_jpeg`], on all cores), and serves them from memory as
+//! `/image_1.jpg` … `/image_N.jpg` on `127.0.0.1`, each after a fixed latency
+//! that stands in for the internet. It is what the demo and the tests
+//! download from, and it speaks what the Python reference server speaks:
+//! HTTP/1.1 with keep-alive, `Content-Length`, query strings ignored (the
+//! clients append `?ts=...`).
+//!
+//! The server is [`http_server`](super::http_server) on an evloop
+//! [`Runtime`] of its own, on a thread of its own: the pipeline under test
+//! and the server never share a loop, so the server's latency is real and
+//! not affected by whatever the pipeline's loop does (or fails to do).
+//!
+//! The latency is per request and concurrent: each connection's task sleeps
+//! on the server loop's timer, so twelve requests that arrive together are
+//! all answered about one latency later, not one after another. Requests
+//! pipelined on *one* connection are answered in order, each after its own
+//! latency.
+//!
+//! No path ever reaches the file system: the only paths that name something
+//! are exactly `/image_<k>.jpg` with `k` written in decimal without leading
+//! zeros and `1 <= k <= N`; every other path is a `404`.
+//!
+//! Stopping: the server loop's main future is a [`select`] between accepting
+//! and a [`oneshot`] receiver. Dropping the host (or [`ImageHost::shutdown`])
+//! sends on the other end from the caller's thread, which wakes the server's
+//! loop; the main future returns, the runtime is dropped, which cancels every
+//! connection task and closes the listener, and the thread is joined.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use super::http_server::{self, Request, Response, ServerConfig, ServerStats, Service};
+use super::synth;
+use crate::net::TcpListener;
+use crate::sync::oneshot;
+use crate::time::sleep;
+use crate::{Runtime, select};
+
+/// How many images the host serves unless told otherwise (the tutorial's 12).
+pub const DEFAULT_IMAGES: u32 = 12;
+
+/// The latency of each image response unless told otherwise.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(300);
+
+/// The most images one host may hold (about 400 KiB each at full size).
+pub const MAX_IMAGES: u32 = 1000;
+
+/// The largest width or height of an image, in pixels.
+pub const MAX_SIDE: u32 = 8192;
+
+/// The longest latency accepted.
+pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
+
+/// Settings for an [`ImageHost`]; made by [`ImageHost::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::pipeline::host::ImageHost;
+///
+/// let host = ImageHost::builder()
+///     .images(2)
+///     .size(64, 48)
+///     .latency(Duration::ZERO)
+///     .build()
+///     .unwrap();
+/// assert_eq!(host.image_count(), 2);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ImageHostBuilder {
+    images: u32,
+    width: u32,
+    height: u32,
+    latency: Duration,
+    port: u16,
+    idle_timeout: Duration,
+}
+
+impl Default for ImageHostBuilder {
+    fn default() -> ImageHostBuilder {
+        ImageHostBuilder {
+            images: DEFAULT_IMAGES,
+            width: synth::WIDTH,
+            height: synth::HEIGHT,
+            latency: DEFAULT_LATENCY,
+            port: 0,
+            idle_timeout: http_server::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+impl ImageHostBuilder {
+    /// Serve `n` images, `/image_1.jpg` … `/image_n.jpg` (default 12,
+    /// at most [`MAX_IMAGES`]; 0 serves nothing but 404s).
+    pub fn images(mut self, n: u32) -> ImageHostBuilder {
+        self.images = n;
+        self
+    }
+
+    /// Wait this long before each image response (default 300 ms; zero
+    /// answers at once). Error responses are never delayed.
+    pub fn latency(mut self, latency: Duration) -> ImageHostBuilder {
+        self.latency = latency;
+        self
+    }
+
+    /// Draw the images at `width`×`height` (default 1920×1080; each side
+    /// 1..=[`MAX_SIDE`]). Tests use small ones, which are quick to draw.
+    pub fn size(mut self, width: u32, height: u32) -> ImageHostBuilder {
+        self.width = width;
+        self.height = height;
+        self
+    }
+
+    /// Listen on this port of 127.0.0.1 (default 0: any free port, see
+    /// [`ImageHost::addr`]).
+    pub fn port(mut self, port: u16) -> ImageHostBuilder {
+        self.port = port;
+        self
+    }
+
+    /// Close a connection that has not sent a complete request head this
+    /// long after connecting or after its last response (default 30 s).
+    pub fn idle_timeout(mut self, timeout: Duration) -> ImageHostBuilder {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Draws the images, binds `127.0.0.1:port`, starts the server thread,
+    /// and returns once the server is accepting connections.
+    ///
+    /// Drawing takes about 80 ms per full-size image per core in a release
+    /// build (much longer in a debug build); small sizes are nearly free.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a setting out of range (the message names it), the
+    /// bind error (naming the address) if the port is taken, or the error of
+    /// the server thread if it cannot start its runtime.
+    pub fn build(self) -> io::Result<ImageHost> {
+        self.validate()?;
+        // Bind first: a taken port is reported before any time goes into
+        // drawing. Connections that arrive before the loop runs wait in the
+        // kernel's backlog.
+        let bind_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let listener = std::net::TcpListener::bind(bind_addr).map_err(|e| {
+            io::Error::new(e.kind(), format!("image host: binding {bind_addr}: {e}"))
+        })?;
+        let addr = listener.local_addr()?;
+        let images = render_images(self.images, self.width, self.height);
+
+        let stats = Arc::new(HostStats::default());
+        let (stop, stopped) = oneshot::channel();
+        let service = ImageService {
+            images: images.clone(),
+            latency: self.latency,
+            stats: stats.clone(),
+        };
+        let config = ServerConfig {
+            idle_timeout: self.idle_timeout,
+            ..ServerConfig::default()
+        };
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread_stats = stats.clone();
+        let thread = thread::Builder::new()
+            .name(format!("evloop-image-host {addr}"))
+            .spawn(move || {
+                server_thread(listener, service, config, thread_stats, stopped, ready_tx)
+            })
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("image host: starting its thread: {e}"))
+            })?;
+
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(ImageHost {
+                addr,
+                images,
+                latency: self.latency,
+                stats,
+                stop: Some(stop),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                // The thread has returned (or is about to) after sending this.
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(mpsc::RecvError) => {
+                let _ = thread.join();
+                Err(io::Error::other(
+                    "image host: the server thread ended before it was ready",
+                ))
+            }
+        }
+    }
+
+    fn validate(&self) -> io::Result<()> {
+        let invalid = |what: String| Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+        if self.images > MAX_IMAGES {
+            return invalid(format!(
+                "image host: {} images is more than the limit of {MAX_IMAGES}",
+                self.images
+            ));
+        }
+        for (name, side) in [("width", self.width), ("height", self.height)] {
+            if !(1..=MAX_SIDE).contains(&side) {
+                return invalid(format!(
+                    "image host: {name} {side} is outside 1..={MAX_SIDE}"
+                ));
+            }
+        }
+        if self.latency > MAX_LATENCY {
+            return invalid(format!(
+                "image host: latency {:?} is longer than {MAX_LATENCY:?}",
+                self.latency
+            ));
+        }
+        if self.idle_timeout.is_zero() || self.idle_timeout > MAX_LATENCY {
+            return invalid(format!(
+                "image host: idle timeout {:?} is outside (0, {MAX_LATENCY:?}]",
+                self.idle_timeout
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A running image server on 127.0.0.1, on a thread of its own.
+///
+/// Dropping it stops the server and joins its thread; in-flight requests are
+/// cut off. See the [module docs](self) for what it serves.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use evloop::pipeline::host::ImageHost;
+///
+/// let host = ImageHost::builder().images(3).size(64, 48).latency(Duration::ZERO).build().unwrap();
+/// assert_eq!(host.url(2), format!("{}/image_2.jpg", host.base_url()));
+///
+/// let mut client = std::net::TcpStream::connect(host.addr()).unwrap();
+/// client.write_all(b"GET /image_2.jpg?ts=1 HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+/// let mut reply = Vec::new();
+/// client.read_to_end(&mut reply).unwrap();
+/// assert!(reply.starts_with(b"HTTP/1.1 200 OK\r\n"));
+/// assert!(reply.ends_with(host.image(2).unwrap()));
+/// assert_eq!(host.requests_served(), 1);
+/// ```
+pub struct ImageHost {
+    addr: SocketAddr,
+    images: Arc<[Arc<[u8]>]>,
+    latency: Duration,
+    stats: Arc<HostStats>,
+    /// Sending (or dropping) it stops the server.
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ImageHost {
+    /// A builder with the defaults: 12 images of 1920×1080, 300 ms latency,
+    /// any free port, 30 s idle timeout.
+    pub fn builder() -> ImageHostBuilder {
+        ImageHostBuilder::default()
+    }
+
+    /// The address the server listens on (always 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The URL of image `k`: `http://127.0.0.1:PORT/image_k.jpg` (1-based;
+    /// a `k` outside `1..=N` gives a URL that answers 404).
+    pub fn url(&self, k: u32) -> String {
+        format!("{}/image_{k}.jpg", self.base_url())
+    }
+
+    /// The URLs of every image, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use evloop::pipeline::host::ImageHost;
+    /// let host = ImageHost::builder().images(2).size(8, 8).build().unwrap();
+    /// let urls = host.urls();
+    /// assert_eq!(urls.len(), 2);
+    /// assert!(urls[1].ends_with("/image_2.jpg"));
+    /// ```
+    pub fn urls(&self) -> Vec<String> {
+        (1..=self.image_count()).map(|k| self.url(k)).collect()
+    }
+
+    /// How many images are served.
+    pub fn image_count(&self) -> u32 {
+        // At most MAX_IMAGES, checked by the builder.
+        u32::try_from(self.images.len()).expect("the builder caps the image count at MAX_IMAGES")
+    }
+
+    /// The exact bytes served as `/image_k.jpg`, or `None` if `k` is not in
+    /// `1..=N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use evloop::pipeline::host::ImageHost;
+    /// let host = ImageHost::builder().images(1).size(16, 9).build().unwrap();
+    /// assert_eq!(host.image(1).unwrap(), &evloop::pipeline::synth::photo_jpeg(1, 16, 9)[..]);
+    /// assert!(host.image(0).is_none() && host.image(2).is_none());
+    /// ```
+    pub fn image(&self, k: u32) -> Option<&[u8]> {
+        let index = usize::try_from(k).ok()?.checked_sub(1)?;
+        self.images.get(index).map(|bytes| &bytes[..])
+    }
+
+    /// The latency before each image response.
+    pub fn latency(&self) -> Duration {
+        self.latency
+    }
+
+    /// How many TCP connections the server has accepted (keep-alive clients
+    /// use few).
+    pub fn connections_accepted(&self) -> u64 {
+        self.stats.server.connections_accepted()
+    }
+
+    /// How many responses (any status) the server has sent or started to
+    /// send: a client that has read a response finds it counted.
+    pub fn requests_served(&self) -> u64 {
+        self.stats.server.requests_served()
+    }
+
+    /// How many image requests (that will be answered `200`) have reached
+    /// the host so far.
+    pub fn image_requests(&self) -> u64 {
+        self.stats.image_requests.load(Ordering::SeqCst)
+    }
+
+    /// The most image requests that were waiting out their latency at the
+    /// same moment: 1 if requests were served one after another, N if N
+    /// overlapped.
+    pub fn max_in_flight(&self) -> usize {
+        self.stats.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Stops the server and joins its thread, like dropping the host, but
+    /// says if the server thread panicked.
+    ///
+    /// # Errors
+    ///
+    /// If the server thread panicked (the message carries the panic's text).
+    pub fn shutdown(mut self) -> io::Result<()> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            // It fails only if the server thread is already gone, which is
+            // what sending asks for anyway.
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(thread::JoinHandle::join) {
+            None | Some(Ok(())) => Ok(()),
+            Some(Err(payload)) => {
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-text panic".to_owned());
+                Err(io::Error::other(format!(
+                    "image host {}: the server thread panicked: {text}",
+                    self.addr
+                )))
+            }
+        }
+    }
+}
+
+impl Drop for ImageHost {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_and_join() {
+            eprintln!("{e}");
+        }
+    }
+}
+
+impl fmt::Debug for ImageHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImageHost")
+            .field("addr", &self.addr)
+            .field("images", &self.images.len())
+            .field("latency", &self.latency)
+            .field("connections_accepted", &self.connections_accepted())
+            .field("requests_served", &self.requests_served())
+            .finish()
+    }
+}
+
+/// The image number that `path` names, if it is exactly `/image_<k>.jpg`
+/// with `k` in `1..=count` written in decimal without leading zeros.
+///
+/// Anything else (other names, `..`, extra slashes, percent-escapes, signs,
+/// leading zeros, overflowing numbers) names nothing.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::host::image_index;
+///
+/// assert_eq!(image_index("/image_12.jpg", 12), Some(12));
+/// assert_eq!(image_index("/image_13.jpg", 12), None);
+/// assert_eq!(image_index("/image_01.jpg", 12), None);
+/// assert_eq!(image_index("/image_1.jpg/..", 12), None);
+/// ```
+pub fn image_index(path: &str, count: u32) -> Option<u32> {
+    let digits = path.strip_prefix("/image_")?.strip_suffix(".jpg")?;
+    let canonical = !digits.is_empty()
+        && digits.len() <= 10
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !canonical {
+        return None;
+    }
+    let k: u32 = digits.parse().ok()?;
+    (1..=count).contains(&k).then_some(k)
+}
+
+/// Draws images 1..=count on every core; returns them in order.
+fn render_images(count: u32, width: u32, height: u32) -> Arc<[Arc<[u8]>]> {
+    let workers = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count as usize)
+        .max(1);
+    let next = AtomicU32::new(1);
+    let mut drawn: Vec<(u32, Vec<u8>)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k > count {
+                            return mine;
+                        }
+                        mine.push((k, synth::photo_jpeg(k, width, height)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("drawing a picture does not panic"))
+            .collect()
+    });
+    drawn.sort_by_key(|(k, _)| *k);
+    drawn.into_iter().map(|(_, jpeg)| Arc::from(jpeg)).collect()
+}
+
+/// Counters shared by the host handle and the server thread.
+#[derive(Debug, Default)]
+struct HostStats {
+    server: Arc<ServerStats>,
+    image_requests: AtomicU64,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts one image request as in flight while it lives (dropping it midway,
+/// when the connection is cancelled, still counts it out).
+struct InFlight<'a>(&'a HostStats);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a HostStats) -> InFlight<'a> {
+        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The application half: routes a path to an image and waits the latency.
+struct ImageService {
+    images: Arc<[Arc<[u8]>]>,
+    latency: Duration,
+    stats: Arc<HostStats>,
+}
+
+impl Service for ImageService {
+    fn call(&self, request: &Request) -> impl Future<Output = Response> {
+        let count = u32::try_from(self.images.len()).unwrap_or(u32::MAX);
+        let image = image_index(request.path(), count).map(|k| self.images[k as usize - 1].clone());
+        let latency = self.latency;
+        let stats = self.stats.clone();
+        async move {
+            let Some(body) = image else {
+                return Response::text(404, "not found\n");
+            };
+            stats.image_requests.fetch_add(1, Ordering::SeqCst);
+            let _in_flight = InFlight::enter(&stats);
+            if !latency.is_zero() {
+                sleep(latency).await;
+            }
+            Response::new(200, "image/jpeg", body)
+        }
+    }
+}
+
+/// The body of the server thread: its own runtime, serving until stopped.
+fn server_thread(
+    listener: std::net::TcpListener,
+    service: ImageService,
+    config: ServerConfig,
+    stats: Arc<HostStats>,
+    stopped: oneshot::Receiver<()>,
+    ready: mpsc::Sender<io::Result<()>>,
+) {
+    // The slow-poll warning is for the code under study, not for this
+    // stand-in; on a busy machine it would only add noise to the demo.
+    let runtime = match Runtime::builder().slow_poll_threshold(None).build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(io::Error::new(
+                e.kind(),
+                format!("image host: creating its runtime: {e}"),
+            )));
+            return;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match TcpListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(io::Error::new(
+                    e.kind(),
+                    format!("image host: registering its listener: {e}"),
+                )));
+                return;
+            }
+        };
+        // The receiver is gone only if `build` itself is gone, which it is not:
+        // it waits for exactly this message.
+        let _ = ready.send(Ok(()));
+        let server = http_server::serve(listener, Rc::new(service), config, stats.server.clone());
+        // Sent or dropped, the other end of `stopped` means the same: stop.
+        select(stopped, server).await;
+    });
+    // Dropping the runtime cancels every connection task on this thread and
+    // closes their sockets; the listener went with the `serve` future.
+    drop(runtime);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_image_paths_name_an_image() {
+        let yes = [("/image_1.jpg", 1), ("/image_12.jpg", 12)];
+        for (path, k) in yes {
+            assert_eq!(image_index(path, 12), Some(k), "{path}");
+        }
+        let no = [
+            "/image_0.jpg",
+            "/image_13.jpg",
+            "/image_01.jpg",
+            "/image_+1.jpg",
+            "/image_-1.jpg",
+            "/image_.jpg",
+            "/image_1.png",
+            "/image_1.jpeg",
+            "/IMAGE_1.jpg",
+            "/image_1.jpg/..",
+            "/image_1.jpg/",
+            "//image_1.jpg",
+            "/../image_1.jpg",
+            "/image_%31.jpg",
+            "/image_4294967296.jpg",
+            "/image_99999999999999999999.jpg",
+            "image_1.jpg",
+            "/",
+            "",
+        ];
+        for path in no {
+            assert_eq!(image_index(path, 12), None, "{path}");
+        }
+        assert_eq!(image_index("/image_1.jpg", 0), None);
+    }
+
+    #[test]
+    fn images_come_out_in_order_and_match_synth() {
+        let images = render_images(5, 16, 9);
+        assert_eq!(images.len(), 5);
+        for (i, image) in images.iter().enumerate() {
+            assert_eq!(&image[..], &synth::photo_jpeg(i as u32 + 1, 16, 9)[..]);
+        }
+        assert!(render_images(0, 16, 9).is_empty());
+    }
+}

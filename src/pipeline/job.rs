@@ -1,0 +1,262 @@
+//! What one run of a variant is given ([`Job`]) and what it gives back
+//! ([`Report`]), with the per-image outcome and the phase timings measured
+//! the way the tutorial measures them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use super::decode::DecodeLimits;
+
+/// One image to fetch: its 1-based index (which names the output files) and
+/// its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// 1-based position in the list; output files are named from it only.
+    pub index: usize,
+    /// Where to download it.
+    pub url: String,
+}
+
+/// Everything a variant needs to run.
+#[derive(Clone)]
+pub struct Job {
+    /// The images, in order.
+    pub items: Vec<Item>,
+    /// Where originals are saved (the tutorial's `original_images/`).
+    pub originals: PathBuf,
+    /// Where edge maps are saved (the tutorial's `processed_images/`).
+    pub processed: PathBuf,
+    /// How many downloads may run at once (the semaphore variants).
+    pub concurrency: usize,
+    /// The limits every decode runs under.
+    pub limits: DecodeLimits,
+    /// Per-request deadline for a download (connect, head and body).
+    pub request_timeout: Duration,
+    /// The largest body accepted.
+    pub max_body: u64,
+    /// Extra root certificates (DER) for `https://` URLs (tests).
+    pub extra_roots: Vec<Vec<u8>>,
+    /// Told about each step, for progress bars.
+    pub progress: Arc<dyn Progress>,
+    /// Nanoseconds spent in [`steps::process`](super::steps::process),
+    /// summed over every image: the job's CPU work.
+    pub cpu_time: Arc<AtomicU64>,
+}
+
+impl Job {
+    /// A job for `urls` writing under `out/original_images` and
+    /// `out/processed_images`, with the defaults: 4 downloads at a time,
+    /// 30 s per request, 64 MiB per body.
+    pub fn new(urls: impl IntoIterator<Item = String>, out: &Path) -> Job {
+        Job {
+            items: urls
+                .into_iter()
+                .enumerate()
+                .map(|(i, url)| Item { index: i + 1, url })
+                .collect(),
+            originals: out.join("original_images"),
+            processed: out.join("processed_images"),
+            concurrency: 4,
+            limits: DecodeLimits::default(),
+            request_timeout: Duration::from_secs(30),
+            max_body: 64 << 20,
+            extra_roots: Vec::new(),
+            progress: Arc::new(NoProgress),
+            cpu_time: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Creates both output folders.
+    ///
+    /// # Errors
+    ///
+    /// A folder that cannot be created (the error names it).
+    pub fn prepare(&self) -> std::io::Result<()> {
+        for dir in [&self.originals, &self.processed] {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("items", &self.items.len())
+            .field("originals", &self.originals)
+            .field("processed", &self.processed)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+/// What is told about each step of a run (progress bars implement it).
+/// Called from the loop thread and from pool threads.
+pub trait Progress: Send + Sync {
+    /// An original is on disk.
+    fn downloaded(&self, _index: usize) {}
+    /// An edge map is on disk.
+    fn processed(&self, _index: usize) {}
+    /// An image failed.
+    fn failed(&self, _error: &ItemError) {}
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// The step an image failed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Fetching it (connect, status, body, deadline).
+    Download,
+    /// Saving the original.
+    Save,
+    /// Decoding it (not an image, truncated, too large).
+    Decode,
+    /// Edge detection or encoding or saving the result.
+    Process,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Download => "download",
+            Stage::Save => "save",
+            Stage::Decode => "decode",
+            Stage::Process => "process",
+        })
+    }
+}
+
+/// Why one image failed: its index, its URL, the step, and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// The image's 1-based index.
+    pub index: usize,
+    /// Its URL.
+    pub url: String,
+    /// The step that failed.
+    pub stage: Stage,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl ItemError {
+    /// An error for `item` at `stage`.
+    pub fn new(item: &Item, stage: Stage, reason: impl fmt::Display) -> ItemError {
+        ItemError {
+            index: item.index,
+            url: item.url.clone(),
+            stage,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "image {} ({}): {} failed: {}",
+            self.index, self.url, self.stage, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ItemError {}
+
+/// Measures the tutorial's phases: download runs from just before the first
+/// request until every original is on disk; process from then until every
+/// output is saved.
+#[derive(Debug)]
+pub struct Stopwatch {
+    start: Instant,
+    downloads_done: Option<Instant>,
+}
+
+impl Stopwatch {
+    /// Starts the clock (just before the first request).
+    pub fn start() -> Stopwatch {
+        Stopwatch {
+            start: Instant::now(),
+            downloads_done: None,
+        }
+    }
+
+    /// Every original is on disk.
+    pub fn downloads_done(&mut self) {
+        self.downloads_done = Some(Instant::now());
+    }
+
+    /// Every output is saved: the timings.
+    pub fn finish(self) -> Timings {
+        let end = Instant::now();
+        let split = self.downloads_done.unwrap_or(end);
+        Timings {
+            download: split - self.start,
+            process: end - split,
+            total: end - self.start,
+        }
+    }
+}
+
+/// The phase timings of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timings {
+    /// Until every original was on disk.
+    pub download: Duration,
+    /// From then until every output was saved.
+    pub process: Duration,
+    /// Both.
+    pub total: Duration,
+}
+
+/// What happened to one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The image.
+    pub item: Item,
+    /// Where its edge map was saved, or why it failed.
+    pub result: Result<PathBuf, ItemError>,
+}
+
+/// The result of one variant's run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The variant's name.
+    pub variant: String,
+    /// The phase timings.
+    pub timings: Timings,
+    /// Every image's outcome, in index order.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    /// Builds a report, sorting the outcomes by index.
+    pub fn new(variant: &str, timings: Timings, mut outcomes: Vec<Outcome>) -> Report {
+        outcomes.sort_by_key(|o| o.item.index);
+        Report {
+            variant: variant.to_owned(),
+            timings,
+            outcomes,
+        }
+    }
+
+    /// The failures.
+    pub fn failures(&self) -> impl Iterator<Item = &ItemError> {
+        self.outcomes.iter().filter_map(|o| o.result.as_ref().err())
+    }
+
+    /// How many images succeeded.
+    pub fn succeeded(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.result.is_ok()).count()
+    }
+}

@@ -1,0 +1,141 @@
+//! The steps every variant shares: download one image (sync with ureq, or
+//! async with evloop's client, streaming to disk), and process one image
+//! (decode, edge-detect, encode, save). Only *how* they are scheduled
+//! differs between the variants, which live in `examples/pipeline_*.rs`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use super::decode::decode_jpeg;
+use super::edge::edge_map;
+use super::job::{Item, ItemError, Job, Stage};
+use super::store::{encode_jpeg, original_name, processed_name, write_atomic};
+use crate::http::Client;
+
+/// Downloads `item` with a blocking ureq agent and saves the original.
+///
+/// # Errors
+///
+/// The download (status, body, deadline) or the save failed.
+pub fn download_blocking(
+    agent: &ureq::Agent,
+    job: &Job,
+    item: &Item,
+) -> Result<PathBuf, ItemError> {
+    let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
+    let response = agent.get(&item.url).call().map_err(|e| fail(&e))?;
+    let mut body = Vec::new();
+    response
+        .into_body()
+        .into_reader()
+        .take(job.max_body + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| fail(&e))?;
+    if body.len() as u64 > job.max_body {
+        return Err(fail(&format!("body larger than {} bytes", job.max_body)));
+    }
+    let saved = write_atomic(&job.originals, &original_name(item.index), &body)
+        .map_err(|e| ItemError::new(item, Stage::Save, e))?;
+    job.progress.downloaded(item.index);
+    Ok(saved)
+}
+
+/// A ureq agent configured like the async client: the job's per-request
+/// deadline, and status codes of 400 and above as errors.
+pub fn blocking_agent(job: &Job) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(job.request_timeout))
+        .build()
+        .into()
+}
+
+/// evloop's HTTP client configured for the job.
+///
+/// # Errors
+///
+/// A bad extra root certificate.
+pub fn async_client(job: &Job) -> Result<Client, crate::http::HttpError> {
+    let mut builder = Client::builder()
+        .timeout(job.request_timeout)
+        .max_body(job.max_body);
+    for root in &job.extra_roots {
+        builder = builder.add_root_certificate(root);
+    }
+    builder.build()
+}
+
+/// Downloads `item` with evloop's client, streaming the body to a temporary
+/// file chunk by chunk (`evloop::fs`), then renaming it into place: no half
+/// file is ever left under the final name.
+///
+/// # Errors
+///
+/// The download (status, body, deadline) or the save failed.
+pub async fn download_async(client: &Client, job: &Job, item: &Item) -> Result<PathBuf, ItemError> {
+    let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
+    let mut response = client
+        .get(&item.url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| fail(&e))?;
+    let name = original_name(item.index);
+    let final_path = job.originals.join(&name);
+    let temp_path = job
+        .originals
+        .join(format!(".{name}.{}.part", std::process::id()));
+    let save_err = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Save, e);
+    let mut file = crate::fs::File::create(&temp_path)
+        .await
+        .map_err(|e| save_err(&e))?;
+    let streamed = async {
+        while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
+            file.write_all(&chunk).await.map_err(|e| save_err(&e))?;
+        }
+        drop(file);
+        crate::fs::rename(&temp_path, &final_path)
+            .await
+            .map_err(|e| save_err(&e))
+    }
+    .await;
+    if let Err(e) = streamed {
+        // Best effort: the temporary file may already be gone.
+        let _ = crate::fs::remove_file(&temp_path).await;
+        return Err(e);
+    }
+    job.progress.downloaded(item.index);
+    Ok(final_path)
+}
+
+/// Processes one saved original: read, decode (with the job's limits),
+/// edge-detect, encode as JPEG, save atomically. CPU-bound: run it on the
+/// CPU pool (or inline, in the sync variant).
+///
+/// # Errors
+///
+/// The original cannot be read or decoded, or the result cannot be saved.
+pub fn process(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
+    let started = std::time::Instant::now();
+    let result = process_inner(job, item, original);
+    let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    job.cpu_time
+        .fetch_add(spent, std::sync::atomic::Ordering::Relaxed);
+    result
+}
+
+fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
+    let bytes = std::fs::read(original).map_err(|e| {
+        ItemError::new(
+            item,
+            Stage::Decode,
+            format!("reading {}: {e}", original.display()),
+        )
+    })?;
+    let image =
+        decode_jpeg(&bytes, job.limits).map_err(|e| ItemError::new(item, Stage::Decode, e))?;
+    let edges = edge_map(&image);
+    let jpeg = encode_jpeg(&edges).map_err(|e| ItemError::new(item, Stage::Process, e))?;
+    let saved = write_atomic(&job.processed, &processed_name(item.index), &jpeg)
+        .map_err(|e| ItemError::new(item, Stage::Process, e))?;
+    job.progress.processed(item.index);
+    Ok(saved)
+}
