@@ -2,10 +2,10 @@
 //!
 //! One way more than the tutorial: each image goes to the CPU pool the
 //! moment it has landed, while other downloads are still in flight.
-//! Downloads are bounded by a semaphore (`--concurrency`, default 4),
-//! processing by the pool's size (one thread per core). IO and CPU overlap,
-//! so the total comes close to the bound: one latency plus the CPU work
-//! spread over the cores.
+//! Downloads are bounded by a semaphore (`--concurrency`, default 16: enough
+//! in flight that the cores never wait for an image), processing by the
+//! pool's size (one thread per core). IO and CPU overlap, so the total comes
+//! close to the bound: one latency plus the CPU work spread over the cores.
 
 use std::sync::Arc;
 

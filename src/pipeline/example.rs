@@ -2,7 +2,8 @@
 //! (or use `--base-url`), run one variant, print the tutorial's lines.
 //!
 //! Flags: `--images N` (12), `--latency-ms MS` (300), `--base-url URL`,
-//! `--concurrency N` (4), `--out DIR` (`output/<variant>`), and the trace
+//! `--concurrency N` (4; 16 for streaming, see the demo's
+//! `--stream-concurrency`), `--out DIR` (`output/<variant>`), and the trace
 //! flags `--timeline FILE.svg` / `--trace FILE.json`.
 
 use std::future::Future;
@@ -27,13 +28,13 @@ struct Flags {
     trace: TraceArgs,
 }
 
-fn parse() -> Result<Flags, String> {
+fn parse(variant: &str) -> Result<Flags, String> {
     let (trace, rest) = TraceArgs::parse(std::env::args().skip(1))?;
     let mut flags = Flags {
         images: 12,
         latency: Duration::from_millis(300),
         base_url: None,
-        concurrency: 4,
+        concurrency: if variant == "streaming" { 16 } else { 4 },
         out: None,
         trace,
     };
@@ -57,7 +58,7 @@ fn parse() -> Result<Flags, String> {
 }
 
 fn setup(variant: &str) -> Result<(Job, Flags, Option<ImageHost>), String> {
-    let flags = parse()?;
+    let flags = parse(variant)?;
     let (host, base) = match &flags.base_url {
         Some(base) => (None, base.trim_end_matches('/').to_owned()),
         None => {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::decode::decode_jpeg;
 use super::edge::edge_map;
 use super::job::{Item, ItemError, Job, Stage};
-use super::store::{encode_jpeg, original_name, processed_name, write_atomic};
+use super::store::{encode_edge_map, original_name, processed_name, write_atomic};
 use crate::http::Client;
 
 /// Downloads `item` with a blocking ureq agent and saves the original.
@@ -107,7 +107,7 @@ pub async fn download_async(client: &Client, job: &Job, item: &Item) -> Result<P
 }
 
 /// Processes one saved original: read, decode (with the job's limits),
-/// edge-detect, encode as JPEG, save atomically. CPU-bound: run it on the
+/// edge-detect, encode as a (greyscale) JPEG, save atomically. CPU-bound: run it on the
 /// CPU pool (or inline, in the sync variant).
 ///
 /// # Errors
@@ -133,7 +133,7 @@ fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<P
     let image =
         decode_jpeg(&bytes, job.limits).map_err(|e| ItemError::new(item, Stage::Decode, e))?;
     let edges = edge_map(&image);
-    let jpeg = encode_jpeg(&edges).map_err(|e| ItemError::new(item, Stage::Process, e))?;
+    let jpeg = encode_edge_map(&edges).map_err(|e| ItemError::new(item, Stage::Process, e))?;
     let saved = write_atomic(&job.processed, &processed_name(item.index), &jpeg)
         .map_err(|e| ItemError::new(item, Stage::Process, e))?;
     job.progress.processed(item.index);
