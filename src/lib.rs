@@ -79,8 +79,16 @@ pub mod book {
     pub mod time {}
     #[doc = include_str!("../book/src/blocking-the-loop.md")]
     pub mod blocking_the_loop {}
+    #[doc = include_str!("../book/src/reactor.md")]
+    pub mod reactor {}
+    #[doc = include_str!("../book/src/sockets.md")]
+    pub mod sockets {}
+    #[doc = include_str!("../book/src/offloading.md")]
+    pub mod offloading {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
+    #[doc = include_str!("../book/src/seeing-the-loop.md")]
+    pub mod seeing_the_loop {}
 }

@@ -59,6 +59,7 @@ pub(crate) struct Core {
     extensions: RefCell<Vec<Rc<dyn Extension>>>,
     scratch_tasks: RefCell<Vec<Task>>,
     scratch_wakers: RefCell<Vec<Waker>>,
+    scratch_deferred: RefCell<Vec<Waker>>,
 }
 
 /// A service a module above the runtime hangs on the loop (the offload
@@ -80,6 +81,26 @@ impl Wake for MainWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, SeqCst);
+        if let Some(sources) = &self.shared.remote_sources {
+            // Tracing: record where the wake came from, like a task's.
+            let on_loop = super::context::with_core(|core| {
+                if !Arc::ptr_eq(&core.shared, &self.shared) {
+                    return false;
+                }
+                if let Some(rec) = &core.recorder {
+                    rec.woken(MAIN_ID, core.clock.now());
+                }
+                true
+            });
+            if on_loop != Some(true) {
+                let thread = std::thread::current();
+                let name = thread.name().unwrap_or("an unnamed thread").to_owned();
+                sources
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((MAIN_ID, name));
+            }
+        }
         self.shared.unpark();
     }
 }
@@ -107,6 +128,7 @@ impl Core {
             extensions: RefCell::new(Vec::new()),
             scratch_tasks: RefCell::new(Vec::new()),
             scratch_wakers: RefCell::new(Vec::new()),
+            scratch_deferred: RefCell::new(Vec::new()),
         })
     }
 
@@ -252,16 +274,22 @@ impl Core {
         self.poll_io(main_woken);
 
         // 5. Tasks that yielded run again next tick.
-        let again = std::mem::take(&mut *self.self_woken.borrow_mut());
-        self.queue.borrow_mut().extend(again);
-        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        // Drained in place (not taken), so the vector keeps its capacity.
+        self.queue
+            .borrow_mut()
+            .extend(self.self_woken.borrow_mut().drain(..));
+        // Swap in the spare vector rather than taking: both keep their
+        // capacity, so a task that yields every tick allocates nothing.
+        let mut deferred = std::mem::take(&mut *self.scratch_deferred.borrow_mut());
+        std::mem::swap(&mut deferred, &mut *self.deferred.borrow_mut());
         if !deferred.is_empty() {
             self.doing(Doing::Yields);
-            for waker in deferred {
+            for waker in deferred.drain(..) {
                 waker.wake();
             }
             self.doing(Doing::Nothing);
         }
+        *self.scratch_deferred.borrow_mut() = deferred;
     }
 
     /// Tells the recorder (if any) what the loop is doing, for wake sources.
@@ -272,11 +300,6 @@ impl Core {
     }
 
     fn drain_remote(&self) {
-        if !self.shared.has_remote() {
-            return;
-        }
-        let mut scratch = self.scratch_tasks.borrow_mut();
-        self.shared.take_remote(&mut scratch);
         if let (Some(rec), Some(sources)) = (&self.recorder, &self.shared.remote_sources) {
             let now = self.clock.now();
             let sources = std::mem::take(&mut *sources.lock().unwrap_or_else(|e| e.into_inner()));
@@ -284,6 +307,11 @@ impl Core {
                 rec.woken_by(id, now, WakeSource::Thread { name: thread });
             }
         }
+        if !self.shared.has_remote() {
+            return;
+        }
+        let mut scratch = self.scratch_tasks.borrow_mut();
+        self.shared.take_remote(&mut scratch);
         self.queue.borrow_mut().extend(scratch.drain(..));
     }
 

@@ -23,7 +23,7 @@
 //! | Idle | - | - | - | - | Scheduled; push to queue | Scheduled+Cancelled; push to queue | clear HANDLE (detach) | Running+Cancelled; drop future |
 //! | Scheduled | Running | - | - | - | no-op (already queued) | Scheduled+Cancelled | clear HANDLE | Running+Cancelled; drop future (the queue entry is stale) |
 //! | Running | - | Complete; drop future, store output, wake the handle's waker | Idle | Running+Scheduled | - | Running+Cancelled | clear HANDLE | - (shutdown never runs inside a poll) |
-//! | Running+Scheduled | - | Complete (the schedule is void) | Scheduled; push to queue again (after the poll: a task is queued at most once) | no-op | - | Running+Scheduled+Cancelled | clear HANDLE | - |
+//! | Running+Scheduled | - | Complete (the schedule is void) | Scheduled; queued again after the poll (the loop holds self-wakes until the end of the tick, like a yield; a task is queued at most once) | no-op | - | Running+Scheduled+Cancelled | clear HANDLE | - |
 //! | Running+Cancelled | - | Complete; output stored (the abort came too late) | Complete; drop future, store `Cancelled` | no-op | - | no-op | clear HANDLE | - |
 //! | Scheduled+Cancelled | Running+Cancelled; drop future, store `Cancelled` | - | - | - | no-op | no-op | clear HANDLE | Running+Cancelled; drop future |
 //! | Complete | stale queue entry: drop it | - | - | - | no-op | no-op | clear HANDLE; the handle drops the stored result | no-op |

@@ -62,7 +62,7 @@ impl TcpStream {
     }
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        let stream = TcpStream::register(mio::net::TcpStream::connect(addr)?, Some(addr))?;
         loop {
             stream.inner.ready(Direction::Write).await;
             if let Some(e) = stream.inner.get().take_error()? {
@@ -80,11 +80,19 @@ impl TcpStream {
     }
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::register(stream, None)
+    }
+
+    /// Registers with the reactor. `peer` names the far end for traces when
+    /// the socket cannot say it yet (a connect in progress).
+    fn register(stream: mio::net::TcpStream, peer: Option<SocketAddr>) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            inner: Evented::new(stream, |s| match (s.local_addr(), s.peer_addr()) {
-                (Ok(l), Ok(p)) => format!("tcp {l} -> {p}"),
-                (Ok(l), Err(_)) => format!("tcp {l}"),
-                _ => "tcp socket".to_owned(),
+            inner: Evented::new(stream, |s| {
+                match (s.local_addr(), s.peer_addr().ok().or(peer)) {
+                    (Ok(l), Some(p)) => format!("tcp {l} -> {p}"),
+                    (Ok(l), None) => format!("tcp {l}"),
+                    _ => "tcp socket".to_owned(),
+                }
             })?,
         })
     }
