@@ -90,6 +90,14 @@ const IDLE_TASKS: usize = 100_000;
 const IDLE_NAP: Duration = Duration::from_secs(3_600);
 /// Seed of the generator that spreads the timers, so every run sleeps alike.
 const SEED: u64 = 0x5EED_0E11_1009;
+/// TCP echo: client tasks, each doing this many round trips of `ECHO_BYTES`.
+const ECHO_CLIENTS: usize = 100;
+/// Round trips per echo client.
+const ECHO_TRIPS: usize = 1_000;
+/// Bytes per echo message.
+const ECHO_BYTES: usize = 64;
+/// Jobs in the blocking-pool row.
+const BLOCKING_JOBS: u64 = 10_000;
 
 /// Rounds measured when neither `--rounds` nor `EVLOOP_BENCH_ROUNDS` says.
 const DEFAULT_ROUNDS: usize = 7;
@@ -130,6 +138,11 @@ enum BenchError {
     Child { spec: String, detail: String },
     /// The command line or the environment asked for something impossible.
     Args(String),
+    /// A socket operation failed.
+    Io {
+        runtime: &'static str,
+        detail: String,
+    },
     /// Some rows could not be measured (each one's error is in the table).
     Rows(usize),
 }
@@ -137,6 +150,7 @@ enum BenchError {
 impl fmt::Display for BenchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BenchError::Io { runtime, detail } => write!(f, "{runtime}: socket error: {detail}"),
             BenchError::Build { runtime, source } => {
                 write!(f, "could not build the {runtime} runtime: {source}")
             }
@@ -172,6 +186,98 @@ fn expect_count(runtime: &'static str, what: &str, got: u64, want: u64) -> Resul
             detail: format!("{what}: expected {want}, counted {got}"),
         })
     }
+}
+
+/// The socket and blocking-pool workloads, written once over each runtime
+/// module's small adapters (`bind`, `accept`, `connect`, `read`,
+/// `write_all`, `unblock`).
+macro_rules! io_workloads {
+    () => {
+        fn io_error(error: io::Error) -> BenchError {
+            BenchError::Io {
+                runtime: NAME,
+                detail: error.to_string(),
+            }
+        }
+
+        /// A TCP echo over loopback: one server task (a task per
+        /// connection) and `clients` client tasks, each sending `trips`
+        /// messages of `ECHO_BYTES` and reading each echo before the next.
+        pub fn echo(clients: usize, trips: usize) -> Result<Sample, BenchError> {
+            block_on(async move {
+                let (listener, addr) = bind().await.map_err(io_error)?;
+                let server = spawn(async move {
+                    let mut connections = Vec::with_capacity(clients);
+                    for _ in 0..clients {
+                        let mut stream = accept(&listener).await?;
+                        connections.push(spawn(async move {
+                            let mut buf = [0u8; ECHO_BYTES];
+                            loop {
+                                let n = read(&mut stream, &mut buf).await?;
+                                if n == 0 {
+                                    return Ok::<(), io::Error>(());
+                                }
+                                write_all(&mut stream, &buf[..n]).await?;
+                            }
+                        }));
+                    }
+                    Ok::<_, io::Error>(connections)
+                });
+                let start = Instant::now();
+                let mut handles = Vec::with_capacity(clients);
+                for c in 0..clients {
+                    handles.push(spawn(async move {
+                        let mut stream = connect(addr).await?;
+                        let message = [c as u8; ECHO_BYTES];
+                        let mut back = [0u8; ECHO_BYTES];
+                        for _ in 0..trips {
+                            write_all(&mut stream, &message).await?;
+                            let mut got = 0;
+                            while got < ECHO_BYTES {
+                                match read(&mut stream, &mut back[got..]).await? {
+                                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                                    n => got += n,
+                                }
+                            }
+                            if back != message {
+                                return Err(io::Error::other("echo came back changed"));
+                            }
+                        }
+                        Ok::<u64, io::Error>(trips as u64)
+                    }));
+                }
+                let mut total = 0;
+                for handle in handles {
+                    total += join(handle).await?.map_err(io_error)?;
+                }
+                let took = start.elapsed();
+                let connections = join(server).await?.map_err(io_error)?;
+                for connection in connections {
+                    join(connection).await?.map_err(io_error)?;
+                }
+                expect_count(NAME, "round trips", total, (clients * trips) as u64)?;
+                Ok(vec![took.as_secs_f64()])
+            })
+        }
+
+        /// Submits `n` trivial jobs to the blocking pool and awaits them all.
+        pub fn blocking(n: u64) -> Result<Sample, BenchError> {
+            block_on(async move {
+                let start = Instant::now();
+                let mut handles = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    handles.push(unblock(move || black_box(i)));
+                }
+                let mut sum = 0;
+                for handle in handles {
+                    sum += handle.await?;
+                }
+                let took = start.elapsed();
+                expect_count(NAME, "sum of job outputs", sum, n * (n - 1) / 2)?;
+                Ok(vec![took.as_secs_f64()])
+            })
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------
@@ -437,6 +543,40 @@ mod evloop_side {
     }
 
     shared_workloads!();
+    io_workloads!();
+
+    async fn bind() -> io::Result<(evloop::net::TcpListener, std::net::SocketAddr)> {
+        let listener = evloop::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+
+    async fn accept(listener: &evloop::net::TcpListener) -> io::Result<evloop::net::TcpStream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn connect(addr: std::net::SocketAddr) -> io::Result<evloop::net::TcpStream> {
+        let stream = evloop::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn read(stream: &mut evloop::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        stream.read(buf).await
+    }
+
+    async fn write_all(stream: &mut evloop::net::TcpStream, buf: &[u8]) -> io::Result<()> {
+        stream.write_all(buf).await
+    }
+
+    fn unblock<T: Send + 'static>(
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = Result<T, BenchError>> {
+        let handle = evloop::spawn_blocking(job);
+        async move { join(handle).await }
+    }
 }
 
 /// tokio's current-thread runtime, with plain `tokio::spawn`.
@@ -487,6 +627,40 @@ mod tokio_side {
     }
 
     shared_workloads!();
+    io_workloads!();
+
+    async fn bind() -> io::Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+
+    async fn accept(listener: &tokio::net::TcpListener) -> io::Result<tokio::net::TcpStream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn connect(addr: std::net::SocketAddr) -> io::Result<tokio::net::TcpStream> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn read(stream: &mut tokio::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        tokio::io::AsyncReadExt::read(stream, buf).await
+    }
+
+    async fn write_all(stream: &mut tokio::net::TcpStream, buf: &[u8]) -> io::Result<()> {
+        tokio::io::AsyncWriteExt::write_all(stream, buf).await
+    }
+
+    fn unblock<T: Send + 'static>(
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = Result<T, BenchError>> {
+        let handle = tokio::task::spawn_blocking(job);
+        async move { join(handle).await }
+    }
 }
 
 /// smol: an `async_executor::LocalExecutor` driven by `async_io::block_on`,
@@ -548,6 +722,41 @@ mod smol_side {
     }
 
     shared_workloads!();
+    io_workloads!();
+
+    async fn bind() -> io::Result<(smol::net::TcpListener, std::net::SocketAddr)> {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        Ok((listener, addr))
+    }
+
+    async fn accept(listener: &smol::net::TcpListener) -> io::Result<smol::net::TcpStream> {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn connect(addr: std::net::SocketAddr) -> io::Result<smol::net::TcpStream> {
+        let stream = smol::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    async fn read(stream: &mut smol::net::TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+        futures_lite::AsyncReadExt::read(stream, buf).await
+    }
+
+    async fn write_all(stream: &mut smol::net::TcpStream, buf: &[u8]) -> io::Result<()> {
+        futures_lite::AsyncWriteExt::write_all(stream, buf).await
+    }
+
+    /// smol's `unblock` runs the job on the `blocking` crate's pool.
+    fn unblock<T: Send + 'static>(
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = Result<T, BenchError>> {
+        let task = smol::unblock(job);
+        async move { Ok(task.await) }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -685,6 +894,24 @@ fn workloads() -> Vec<Workload> {
             evloop: || evloop_side::timers_light(light_timers_plan()),
             tokio: || tokio_side::timers_light(light_timers_plan()),
             smol: || smol_side::timers_light(light_timers_plan()),
+        },
+        Workload {
+            key: "tcp-echo",
+            about: "TCP echo over loopback: a server task, 100 clients x 1,000 round trips of 64 B",
+            metrics: TIME,
+            isolated: false,
+            evloop: || evloop_side::echo(ECHO_CLIENTS, ECHO_TRIPS),
+            tokio: || tokio_side::echo(ECHO_CLIENTS, ECHO_TRIPS),
+            smol: || smol_side::echo(ECHO_CLIENTS, ECHO_TRIPS),
+        },
+        Workload {
+            key: "spawn-blocking",
+            about: "10,000 trivial jobs on the blocking pool (smol: blocking::unblock), awaited",
+            metrics: TIME,
+            isolated: false,
+            evloop: || evloop_side::blocking(BLOCKING_JOBS),
+            tokio: || tokio_side::blocking(BLOCKING_JOBS),
+            smol: || smol_side::blocking(BLOCKING_JOBS),
         },
         Workload {
             key: "idle-memory",

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Mutex;
+use std::sync::atomic::{Ordering, fence};
 use std::task::{Context, Poll};
 
 use super::Id;
@@ -120,8 +121,11 @@ impl<T> Future for JoinHandle<T> {
                     _ => *slot = Some(cx.waker().clone()),
                 }
             }
-            // Checked again after storing the waker: the runner sets COMPLETE
-            // before it takes the waker, so one of us sees the other.
+            header.join_waker_set.store(true, Ordering::Release);
+            // Checked again after storing the waker. The runner sets COMPLETE,
+            // fences, then looks at the flag; we set the flag, fence, then
+            // look at COMPLETE: one of us sees the other's write.
+            fence(Ordering::SeqCst);
             if !header.state.is_complete() {
                 return Poll::Pending;
             }
@@ -137,13 +141,15 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         // Release the awaiting task's waker now: a task that polled its own
         // handle would otherwise keep a reference to itself.
-        let waker = self
-            .header()
-            .join_waker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        drop(waker);
+        if self.header().join_waker_set.load(Ordering::Acquire) {
+            let waker = self
+                .header()
+                .join_waker
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            drop(waker);
+        }
         if self.header().state.drop_handle() == HandleDropped::HandleDropsResult {
             // SAFETY: the state machine gave the result to the handle; the
             // stage is only read by us now.

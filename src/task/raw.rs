@@ -24,7 +24,7 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use super::join::JoinError;
@@ -50,6 +50,9 @@ pub(crate) struct Header {
     pub(crate) meta: Meta,
     /// The waker of whoever awaits the join handle.
     pub(crate) join_waker: Mutex<Option<Waker>>,
+    /// Set by the handle once it has stored a waker: most tasks finish
+    /// before anyone awaits them, and then completion skips the lock.
+    pub(crate) join_waker_set: AtomicBool,
 }
 
 /// What a task is called and where it came from.
@@ -181,6 +184,7 @@ where
             owned_index: AtomicUsize::new(usize::MAX),
             meta,
             join_waker: Mutex::new(None),
+            join_waker_set: AtomicBool::new(false),
         },
         scheduler,
         stage: UnsafeCell::new(Stage::Running(future)),
@@ -331,14 +335,19 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
 
     match cell.header.state.transition_to_complete() {
         TransitionToComplete::HandleOwnsResult => {
-            let waker = cell
-                .header
-                .join_waker
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            if let Some(waker) = waker {
-                waker.wake();
+            // Pairs with the fence in `JoinHandle::poll`: either the handle
+            // sees COMPLETE after storing its waker, or we see its flag here.
+            fence(Ordering::SeqCst);
+            if cell.header.join_waker_set.load(Ordering::Acquire) {
+                let waker = cell
+                    .header
+                    .join_waker
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
             }
         }
         TransitionToComplete::RunnerDropsResult => {
