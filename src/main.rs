@@ -130,7 +130,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The tutorial's sleep lessons, on the real clock (about 25 s).
+    /// The tutorial's sleep lessons, on the real clock (about 30 s).
     Tour,
 }
 
