@@ -16,8 +16,17 @@ use crate::http::Client;
 ///
 /// # Errors
 ///
-/// The download (status, body, deadline) or the save failed.
+/// The download (status, body, deadline) or the save failed; `job.progress`
+/// is told about it.
 pub fn download_blocking(
+    agent: &ureq::Agent,
+    job: &Job,
+    item: &Item,
+) -> Result<PathBuf, ItemError> {
+    download_blocking_inner(agent, job, item).inspect_err(|e| job.progress.failed(e))
+}
+
+fn download_blocking_inner(
     agent: &ureq::Agent,
     job: &Job,
     item: &Item,
@@ -41,12 +50,24 @@ pub fn download_blocking(
 }
 
 /// A ureq agent configured like the async client: the job's per-request
-/// deadline, and status codes of 400 and above as errors.
+/// deadline, and status codes of 400 and above as errors. With extra root
+/// certificates (tests with a self-signed server) the agent trusts those
+/// instead of the built-in roots: ureq takes either its bundled roots or a
+/// list of its own, not both.
 pub fn blocking_agent(job: &Job) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(job.request_timeout))
-        .build()
-        .into()
+    let mut config = ureq::Agent::config_builder().timeout_global(Some(job.request_timeout));
+    if !job.extra_roots.is_empty() {
+        let roots = job
+            .extra_roots
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+            .collect();
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(roots)))
+            .build();
+        config = config.tls_config(tls);
+    }
+    config.build().into()
 }
 
 /// evloop's HTTP client configured for the job.
@@ -70,8 +91,19 @@ pub fn async_client(job: &Job) -> Result<Client, crate::http::HttpError> {
 ///
 /// # Errors
 ///
-/// The download (status, body, deadline) or the save failed.
+/// The download (status, body, deadline) or the save failed; `job.progress`
+/// is told about it.
 pub async fn download_async(client: &Client, job: &Job, item: &Item) -> Result<PathBuf, ItemError> {
+    download_async_inner(client, job, item)
+        .await
+        .inspect_err(|e| job.progress.failed(e))
+}
+
+async fn download_async_inner(
+    client: &Client,
+    job: &Job,
+    item: &Item,
+) -> Result<PathBuf, ItemError> {
     let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
     let mut response = client
         .get(&item.url)
@@ -112,10 +144,11 @@ pub async fn download_async(client: &Client, job: &Job, item: &Item) -> Result<P
 ///
 /// # Errors
 ///
-/// The original cannot be read or decoded, or the result cannot be saved.
+/// The original cannot be read or decoded, or the result cannot be saved;
+/// `job.progress` is told about it.
 pub fn process(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
     let started = std::time::Instant::now();
-    let result = process_inner(job, item, original);
+    let result = process_inner(job, item, original).inspect_err(|e| job.progress.failed(e));
     let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     job.cpu_time
         .fetch_add(spent, std::sync::atomic::Ordering::Relaxed);

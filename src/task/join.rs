@@ -234,6 +234,12 @@ impl fmt::Debug for AbortHandle {
 /// ```
 pub struct JoinError {
     id: Id,
+    // Boxed, so that a task's stored result (`Result<T, JoinError>`) stays
+    // small: most tasks never fail, yet every task cell makes room for it.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     name: Option<Box<str>>,
     repr: Repr,
 }
@@ -249,27 +255,31 @@ impl JoinError {
     pub(crate) fn cancelled(meta: &Meta) -> Self {
         JoinError {
             id: meta.id,
-            name: meta.name.clone(),
-            repr: Repr::Cancelled,
+            inner: Box::new(Inner {
+                name: meta.name.clone(),
+                repr: Repr::Cancelled,
+            }),
         }
     }
 
     pub(crate) fn panic(meta: &Meta, payload: Payload) -> Self {
         JoinError {
             id: meta.id,
-            name: meta.name.clone(),
-            repr: Repr::Panic(Mutex::new(payload)),
+            inner: Box::new(Inner {
+                name: meta.name.clone(),
+                repr: Repr::Panic(Mutex::new(payload)),
+            }),
         }
     }
 
     /// Whether the task was cancelled (aborted, or dropped at shutdown).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.inner.repr, Repr::Cancelled)
     }
 
     /// Whether the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.inner.repr, Repr::Panic(_))
     }
 
     /// The id of the task.
@@ -279,7 +289,7 @@ impl JoinError {
 
     /// The task's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.inner.name.as_deref()
     }
 
     /// The panic payload, to resume the panic with
@@ -297,15 +307,18 @@ impl JoinError {
 
     /// The panic payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
-        match self.repr {
+        if self.is_cancelled() {
+            return Err(self);
+        }
+        match self.inner.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled => unreachable!("checked above"),
         }
     }
 
     /// The panic message when the payload is a string (as `panic!` makes it).
     pub(crate) fn panic_message(&self) -> Option<String> {
-        match &self.repr {
+        match &self.inner.repr {
             Repr::Panic(p) => {
                 let p = p.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(s) = p.downcast_ref::<&'static str>() {
@@ -319,7 +332,7 @@ impl JoinError {
     }
 
     fn describe(&self) -> String {
-        match &self.name {
+        match &self.inner.name {
             Some(name) => format!("task '{name}' ({})", self.id),
             None => format!("{}", self.id),
         }
@@ -328,7 +341,7 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
+        match &self.inner.repr {
             Repr::Cancelled => write!(f, "{} was cancelled", self.describe()),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "{} panicked: {msg}", self.describe()),
@@ -340,7 +353,7 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
+        match &self.inner.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.describe()),
             Repr::Panic(_) => write!(
                 f,
