@@ -111,6 +111,10 @@ struct Cli {
     /// Fetch these URLs instead (http:// or https://, one a line; # comments).
     #[arg(long)]
     urls: Option<PathBuf>,
+    /// Also trust this root certificate (PEM or DER) for https:// URLs, such
+    /// as a local server's self-signed one.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Where originals, edge maps and timelines go.
     #[arg(long, default_value = "output")]
     out: PathBuf,
@@ -255,8 +259,32 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Reads `--ca-cert`: every certificate of a PEM file, or one DER file.
+fn extra_roots(cli: &Cli) -> Result<Vec<Vec<u8>>, String> {
+    let Some(path) = &cli.ca_cert else {
+        return Ok(Vec::new());
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+    if !bytes.starts_with(b"-----BEGIN") {
+        return Ok(vec![bytes]);
+    }
+    let certs = rustls_pemfile::certs(&mut bytes.as_slice())
+        .map(|c| c.map(|c| c.as_ref().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("--ca-cert {}: not a PEM certificate: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "--ca-cert {}: no certificate in it",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
 fn demo(cli: &Cli) -> Result<ExitCode, String> {
     writable(&cli.out)?;
+    let roots = extra_roots(cli)?;
     let source = source(cli)?;
     let variants: Vec<Variant> = if cli.variants.is_empty() {
         Variant::ALL.to_vec()
@@ -294,6 +322,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
             _ => cli.concurrency as usize,
         };
         job.request_timeout = Duration::from_secs(cli.timeout_secs);
+        job.extra_roots = roots.clone();
         job.prepare().map_err(|e| e.to_string())?;
         let bars = Arc::new(progress::Bars::new(name, job.items.len(), show_bars));
         job.progress = bars.clone();

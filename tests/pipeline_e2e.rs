@@ -680,3 +680,89 @@ fn demo_rejects_bad_flags() {
         }
     });
 }
+
+#[test]
+fn demo_fetches_https_urls_from_a_file_with_a_ca_cert() {
+    watchdog(DEMO_LIMIT, || {
+        let (cert, tls) = http_common::self_signed();
+        let server = http_common::serve_tls(tls, |conn| {
+            while let Some(path) = conn.path() {
+                let k = path
+                    .strip_prefix("/photo-")
+                    .and_then(|p| p.strip_suffix(".jpg"))
+                    .and_then(|k| k.parse::<u32>().ok())
+                    .unwrap_or(1);
+                if !conn.send(&ok_jpeg(&photo_jpeg(k, 32, 24))) {
+                    return;
+                }
+            }
+        });
+        let dir = TempDir::new("demo-urls-https");
+        let list = dir.path().join("urls.txt");
+        let urls: Vec<String> = (1..=3)
+            .map(|k| server.https_url(&format!("/photo-{k}.jpg")))
+            .collect();
+        std::fs::write(&list, format!("# three photos\n{}\n", urls.join("\n")))
+            .expect("the URL list is written");
+        let ca = dir.path().join("ca.der");
+        std::fs::write(&ca, &cert).expect("the certificate is written");
+        let out = dir.path().join("out");
+        let output = demo(
+            &[
+                "--urls",
+                list.to_str().expect("a UTF-8 path"),
+                "--ca-cert",
+                ca.to_str().expect("a UTF-8 path"),
+                "--out",
+                out.to_str().expect("a UTF-8 path"),
+                "--quiet",
+                "--no-trace",
+                "--variant",
+                "sync",
+                "--variant",
+                "async",
+            ],
+            DEMO_LIMIT,
+        );
+        let stdout = text(&output.stdout);
+        assert!(
+            output.status.success(),
+            "stdout:\n{stdout}\nstderr:\n{}",
+            text(&output.stderr)
+        );
+        for variant in ["sync", "async"] {
+            let row = stdout
+                .lines()
+                .find(|l| l.starts_with(variant) && l.contains('%'))
+                .unwrap_or_else(|| panic!("no {variant} row in:\n{stdout}"));
+            assert!(row.contains(" 3 "), "{row}");
+            for k in 1..=3 {
+                let processed = out
+                    .join(variant)
+                    .join("processed_images")
+                    .join(format!("image_{k}.jpg"));
+                assert!(processed.exists(), "{} is missing", processed.display());
+            }
+        }
+        // Without the certificate, each image fails and the run says so.
+        let failed = demo(
+            &[
+                "--urls",
+                list.to_str().expect("a UTF-8 path"),
+                "--out",
+                out.to_str().expect("a UTF-8 path"),
+                "--quiet",
+                "--no-trace",
+                "--variant",
+                "async",
+            ],
+            DEMO_LIMIT,
+        );
+        assert!(!failed.status.success());
+        assert!(
+            text(&failed.stdout).contains("TLS"),
+            "{}",
+            text(&failed.stdout)
+        );
+    });
+}
