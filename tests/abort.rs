@@ -14,6 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{Counters, DropCount, LIMIT, watchdog};
+use evloop::JoinHandle;
 use evloop::task::AbortHandle;
 use evloop::time::{Instant, sleep};
 
@@ -153,21 +154,32 @@ fn abort_after_completion_keeps_the_output() {
     });
 }
 
+/// Spawns on `rt` a task, probed by `target`, whose every poll aborts the
+/// task through its own abort handle and then returns `then()`.
+fn spawn_self_aborting<T: 'static>(
+    rt: &evloop::Runtime,
+    target: &Counters,
+    then: impl Fn() -> Poll<T> + 'static,
+) -> JoinHandle<T> {
+    let me: Rc<RefCell<Option<AbortHandle>>> = Rc::default();
+    let mine = me.clone();
+    let handle = rt.spawn(target.probe(poll_fn(move |_| {
+        mine.borrow()
+            .as_ref()
+            .expect("set before the first poll")
+            .abort();
+        then()
+    })));
+    *me.borrow_mut() = Some(handle.abort_handle());
+    handle
+}
+
 #[test]
 fn a_task_that_aborts_itself_and_returns_pending_is_cancelled() {
     watchdog(LIMIT, || {
         let rt = common::paused();
         let target = Counters::new();
-        let me: Rc<RefCell<Option<AbortHandle>>> = Rc::default();
-        let mine = me.clone();
-        let handle = rt.spawn(target.probe(poll_fn(move |_| {
-            mine.borrow()
-                .as_ref()
-                .expect("set before the first poll")
-                .abort();
-            Poll::<()>::Pending
-        })));
-        *me.borrow_mut() = Some(handle.abort_handle());
+        let handle = spawn_self_aborting(&rt, &target, || Poll::<()>::Pending);
         let err = rt.block_on(handle).unwrap_err();
         assert!(err.is_cancelled());
         target.assert("cancelled at the end of its own poll", 1, 0, 1);
@@ -179,16 +191,7 @@ fn a_task_that_aborts_itself_and_returns_ready_keeps_its_output() {
     watchdog(LIMIT, || {
         let rt = common::paused();
         let target = Counters::new();
-        let me: Rc<RefCell<Option<AbortHandle>>> = Rc::default();
-        let mine = me.clone();
-        let handle = rt.spawn(target.probe(poll_fn(move |_| {
-            mine.borrow()
-                .as_ref()
-                .expect("set before the first poll")
-                .abort();
-            Poll::Ready("too late to cancel")
-        })));
-        *me.borrow_mut() = Some(handle.abort_handle());
+        let handle = spawn_self_aborting(&rt, &target, || Poll::Ready("too late to cancel"));
         assert_eq!(rt.block_on(handle).unwrap(), "too late to cancel");
         target.assert("completed", 1, 0, 1);
     });

@@ -10,12 +10,9 @@ mod common;
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, Condvar, Mutex, mpsc};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -23,69 +20,9 @@ use evloop::offload::{PoolKind, stats};
 use evloop::time::{Instant, MissedTickBehavior, interval, sleep};
 use evloop::{Either, Runtime, select, spawn_blocking};
 
-use common::watchdog;
+use common::{Counters, Gate, report_exit, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// A door that jobs wait at until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn wait(&self) {
-        let (open, changed) = &*self.0;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        let (open, changed) = &*self.0;
-        *open.lock().unwrap() = true;
-        changed.notify_all();
-    }
-}
-
-/// Sends its thread's id when the thread exits (a thread-local's destructor
-/// runs as the thread ends), so a test can see a pool thread go away.
-struct ExitSignal {
-    id: ThreadId,
-    to: mpsc::Sender<ThreadId>,
-}
-
-impl Drop for ExitSignal {
-    fn drop(&mut self) {
-        let _ = self.to.send(self.id);
-    }
-}
-
-thread_local! {
-    static ON_EXIT: Cell<Option<ExitSignal>> = const { Cell::new(None) };
-}
-
-/// Arranges for the current (pool) thread to report its exit on `to`.
-fn report_exit(to: &mpsc::Sender<ThreadId>) {
-    ON_EXIT.set(Some(ExitSignal {
-        id: thread::current().id(),
-        to: to.clone(),
-    }));
-}
-
-/// Counts the polls of the future it wraps.
-struct CountPolls<F> {
-    inner: Pin<Box<F>>,
-    polls: Rc<Cell<u32>>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        self.inner.as_mut().poll(cx)
-    }
-}
 
 #[test]
 fn two_hundred_blocking_jobs_do_not_stop_an_interval() {
@@ -185,16 +122,13 @@ fn a_job_finishing_while_the_loop_is_parked_wakes_it() {
     let polls = watchdog(WATCHDOG, || {
         let rt = Runtime::builder().build().unwrap();
         rt.block_on(async {
-            let polls = Rc::new(Cell::new(0));
-            let job = CountPolls {
-                inner: Box::pin(spawn_blocking(|| {
-                    thread::sleep(Duration::from_millis(50));
-                    "done"
-                })),
-                polls: polls.clone(),
-            };
+            let counters = Counters::new();
+            let job = counters.probe(spawn_blocking(|| {
+                thread::sleep(Duration::from_millis(50));
+                "done"
+            }));
             assert_eq!(job.await.unwrap(), "done");
-            polls.get()
+            counters.polls()
         })
     });
     // Once waiting, once done: the loop did not spin while it waited.
@@ -246,7 +180,7 @@ fn the_thread_cap_queues_jobs_behind_it() {
                     spawn_blocking(move || {
                         let now = running.fetch_add(1, SeqCst) + 1;
                         max_running.fetch_max(now, SeqCst);
-                        gate.wait();
+                        gate.wait_blocking();
                         running.fetch_sub(1, SeqCst);
                         i
                     })

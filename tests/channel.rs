@@ -6,80 +6,24 @@
 //! Every test runs under a watchdog thread, so a lost wake-up fails the test
 //! instead of hanging it. Time comes from the paused clock.
 
+mod common;
+
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
+use common::{DropCount, LIMIT, counting_waker, paused, poll_with, watchdog};
 use evloop::sync::{SendError, TryRecvError, TrySendError, channel};
 use evloop::time::{Instant, sleep, timeout};
 use evloop::{Either, Runtime, select, spawn, yield_now};
-
-/// Runs `test` on its own thread and fails if it takes longer than 10 s of
-/// real time (a hang means a lost wake-up).
-fn watchdog(test: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        test();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().expect("the test thread finished"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("watchdog: the test hung for 10 s"),
-    }
-}
-
-fn paused() -> Runtime {
-    Runtime::builder()
-        .paused_clock(true)
-        .build()
-        .expect("a runtime")
-}
-
-/// A waker that counts its wake-ups, for polling futures by hand.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    (counter.clone(), Waker::from(counter))
-}
-
-fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-/// A value that counts its drops.
-#[derive(Debug)]
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// Capacity 2, a consumer that takes one item per second after 3 s: the
 /// first two sends finish at once, every later one waits for a free slot,
 /// and the virtual clock shows exactly when.
 #[test]
 fn a_full_channel_makes_send_wait() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         let (sent_at, received) = rt.block_on(async {
             let (tx, mut rx) = channel(2);
@@ -111,7 +55,7 @@ fn a_full_channel_makes_send_wait() {
 /// Senders waiting on a full channel get their slots in arrival order.
 #[test]
 fn waiting_senders_go_in_arrival_order() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         let received = rt.block_on(async {
             let (tx, mut rx) = channel(1);
@@ -144,7 +88,7 @@ fn waiting_senders_go_in_arrival_order() {
 /// are still received, then `recv` returns `None`.
 #[test]
 fn close_fails_senders_but_keeps_queued_items() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let (tx, mut rx) = channel(2);
@@ -175,20 +119,20 @@ fn close_fails_senders_but_keeps_queued_items() {
 /// exactly once.
 #[test]
 fn dropping_the_receiver_drops_queued_items_once() {
-    watchdog(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
+    watchdog(LIMIT, || {
+        let drops = DropCount::new();
         let (tx, rx) = channel(3);
         for _ in 0..3 {
-            tx.try_send(Tracked(drops.clone())).expect("fits");
+            tx.try_send(drops.token(0)).expect("fits");
         }
-        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        assert_eq!(drops.get(), 0);
         drop(rx);
-        assert_eq!(drops.load(Ordering::SeqCst), 3);
+        assert_eq!(drops.get(), 3);
         assert!(tx.is_closed());
-        let back = tx.try_send(Tracked(drops.clone())).expect_err("closed");
-        assert_eq!(drops.load(Ordering::SeqCst), 3, "handed back, not dropped");
+        let back = tx.try_send(drops.token(0)).expect_err("closed");
+        assert_eq!(drops.get(), 3, "handed back, not dropped");
         drop(back);
-        assert_eq!(drops.load(Ordering::SeqCst), 4);
+        assert_eq!(drops.get(), 4);
     });
 }
 
@@ -196,7 +140,7 @@ fn dropping_the_receiver_drops_queued_items_once() {
 /// empty; a parked `recv` wakes when the last sender drops.
 #[test]
 fn recv_ends_when_the_last_sender_goes() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let (tx, mut rx) = channel::<u8>(4);
@@ -217,7 +161,7 @@ fn recv_ends_when_the_last_sender_goes() {
 /// channel of 4: everything arrives, each producer's items in order.
 #[test]
 fn many_producers_tasks_and_threads() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const TASKS: usize = 10;
         const THREADS: usize = 4;
         const EACH: usize = 100;
@@ -263,7 +207,7 @@ fn many_producers_tasks_and_threads() {
 /// slot: afterwards the channel holds exactly `capacity` items again.
 #[test]
 fn a_cancelled_send_leaves_no_ghost_slot() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let (tx, mut rx) = channel(2);
@@ -288,21 +232,21 @@ fn a_cancelled_send_leaves_no_ghost_slot() {
 /// the next waiting sender (polled by hand, every wake counted).
 #[test]
 fn a_send_cancelled_after_its_wake_passes_the_slot_on() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let (tx, mut rx) = channel(1);
         tx.try_send(0).expect("fits");
         let (a_wakes, a_waker) = counting_waker();
         let (b_wakes, b_waker) = counting_waker();
         let mut a = tx.send(1);
         let mut b = tx.send(2);
-        assert!(poll_once(&mut a, &a_waker).is_pending());
-        assert!(poll_once(&mut b, &b_waker).is_pending());
+        assert!(poll_with(&mut a, &a_waker).is_pending());
+        assert!(poll_with(&mut b, &b_waker).is_pending());
         assert_eq!(rx.try_recv(), Ok(0)); // frees the slot: handed to A
-        assert_eq!(a_wakes.0.load(Ordering::SeqCst), 1);
-        assert_eq!(b_wakes.0.load(Ordering::SeqCst), 0);
+        assert_eq!(a_wakes.wakes(), 1);
+        assert_eq!(b_wakes.wakes(), 0);
         drop(a); // A gives up before it runs: B gets the slot
-        assert_eq!(b_wakes.0.load(Ordering::SeqCst), 1);
-        assert!(matches!(poll_once(&mut b, &b_waker), Poll::Ready(Ok(()))));
+        assert_eq!(b_wakes.wakes(), 1);
+        assert!(matches!(poll_with(&mut b, &b_waker), Poll::Ready(Ok(()))));
         assert_eq!(rx.try_recv(), Ok(2), "A's item was not sent");
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(tx.try_send(3), Ok(()), "no slot was lost");
@@ -313,7 +257,7 @@ fn a_send_cancelled_after_its_wake_passes_the_slot_on() {
 /// item sent later is there for the next `recv`.
 #[test]
 fn a_cancelled_recv_loses_nothing() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let (tx, mut rx) = channel(1);
@@ -331,7 +275,7 @@ fn a_cancelled_recv_loses_nothing() {
 /// its `recv`: every item arrives once, in order.
 #[test]
 fn recv_under_repeated_timeouts_loses_nothing() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const ITEMS: u64 = 200;
         let rt = paused();
         let (received, timeouts) = rt.block_on(async {
@@ -363,7 +307,7 @@ fn recv_under_repeated_timeouts_loses_nothing() {
 /// A zero capacity is taken as one; `len` and `capacity` report the state.
 #[test]
 fn len_and_capacity() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let (tx, rx) = channel::<u8>(0);
         assert_eq!((tx.capacity(), rx.capacity()), (1, 1));
         assert!(tx.is_empty() && rx.is_empty());

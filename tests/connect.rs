@@ -9,12 +9,11 @@ use std::io::{ErrorKind, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use evloop::Runtime;
 use evloop::net::{TcpListener, TcpStream, lookup_host};
 use evloop::offload::{PoolKind, stats};
 use evloop::time::{Instant, timeout};
 
-use common::watchdog;
+use common::{paused, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(30);
 
@@ -24,10 +23,6 @@ fn closed_port() -> SocketAddr {
         .unwrap()
         .local_addr()
         .unwrap()
-}
-
-fn paused() -> Runtime {
-    Runtime::builder().paused_clock(true).build().unwrap()
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
@@ -14,29 +14,9 @@ use evloop::offload::{PoolKind, PoolStats, stats};
 use evloop::time::sleep;
 use evloop::{Runtime, spawn_cpu};
 
-use common::watchdog;
+use common::{Gate, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// A door that jobs wait at until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn wait(&self) {
-        let (open, changed) = &*self.0;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        let (open, changed) = &*self.0;
-        *open.lock().unwrap() = true;
-        changed.notify_all();
-    }
-}
 
 /// Runs `jobs` CPU jobs that wait at a gate on `rt`, whose CPU pool has
 /// `threads` threads; returns the pool's counts while the jobs waited, the
@@ -53,7 +33,7 @@ fn run_gated(rt: Runtime, threads: usize, jobs: usize) -> (PoolStats, usize, Has
                 spawn_cpu(move || {
                     let now = running.fetch_add(1, SeqCst) + 1;
                     max_running.fetch_max(now, SeqCst);
-                    gate.wait();
+                    gate.wait_blocking();
                     running.fetch_sub(1, SeqCst);
                     thread::current().id()
                 })

@@ -2,6 +2,7 @@
 //! the pool, redirects, TLS, streaming. Servers are scripted std threads on
 //! 127.0.0.1 (see `http_common`); every test runs under a watchdog.
 
+mod common;
 mod http_common;
 
 use std::cell::RefCell;
@@ -11,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use evloop::http::{Client, ErrorKind, HttpError, READ_SIZE};
-use http_common::{ok, redirect, run, self_signed, serve, serve_paths, serve_tls};
+use http_common::{
+    fetch, ok, redirect, run, self_signed, serve, serve_once, serve_paths, serve_tls,
+};
 
 #[test]
 fn content_length_body_whole() {
@@ -99,7 +102,7 @@ fn twelve_sequential_gets_share_one_connection() {
         let client = Client::new();
         for i in 0..12 {
             let url = server.url(&format!("/img/{i}.jpg"));
-            let body = client.get(&url).await.unwrap().bytes().await.unwrap();
+            let body = fetch(&client, &url).await.unwrap();
             assert_eq!(body, format!("/img/{i}.jpg").as_bytes());
             assert_eq!(client.connections_opened(), 1, "after request {i}");
         }
@@ -140,7 +143,7 @@ fn twelve_concurrent_gets_four_at_a_time_use_at_most_four_connections() {
                                 f.0 += 1;
                                 f.1 = f.1.max(f.0);
                             }
-                            let body = client.get(&url).await.unwrap().bytes().await.unwrap();
+                            let body = fetch(&client, &url).await.unwrap();
                             in_flight.borrow_mut().0 -= 1;
                             done.borrow_mut().push((url, body));
                         }
@@ -169,20 +172,12 @@ fn twelve_concurrent_gets_four_at_a_time_use_at_most_four_connections() {
 
 #[test]
 fn connection_close_is_honoured() {
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\none");
-    });
+    let server =
+        serve_once(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\none");
     run("connection_close_is_honoured", async {
         let client = Client::new();
         for _ in 0..2 {
-            let body = client
-                .get(&server.url("/"))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let body = fetch(&client, &server.url("/")).await.unwrap();
             assert_eq!(body, b"one");
             assert_eq!(client.idle_connections(), 0);
         }
@@ -200,13 +195,7 @@ fn unread_body_is_not_returned_to_the_pool() {
         assert!(!first.is_empty());
         drop(response);
         assert_eq!(client.idle_connections(), 0);
-        let body = client
-            .get(&server.url("/"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = fetch(&client, &server.url("/")).await.unwrap();
         assert_eq!(body.len(), 100_000);
         assert_eq!(client.connections_opened(), 2);
     });
@@ -216,20 +205,11 @@ fn unread_body_is_not_returned_to_the_pool() {
 fn stale_pooled_connection_is_replaced() {
     // The server answers one request per connection, keep-alive header and
     // all, then closes: the pooled connection is dead when reused.
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(&ok(b"once"));
-    });
+    let server = serve_once(ok(b"once"));
     run("stale_pooled_connection_is_replaced", async {
         let client = Client::new();
         for round in 0..3 {
-            let body = client
-                .get(&server.url("/"))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let body = fetch(&client, &server.url("/")).await.unwrap();
             assert_eq!(body, b"once", "round {round}");
             // Give the server's FIN time to arrive (no assertion on time).
             evloop::time::sleep(Duration::from_millis(20)).await;
@@ -257,21 +237,9 @@ fn pooled_connection_dying_before_the_response_is_retried_once() {
         "pooled_connection_dying_before_the_response_is_retried_once",
         async {
             let client = Client::new();
-            let body = client
-                .get(&server.url("/"))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let body = fetch(&client, &server.url("/")).await.unwrap();
             assert_eq!(body, b"first");
-            let body = client
-                .get(&server.url("/"))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let body = fetch(&client, &server.url("/")).await.unwrap();
             assert_eq!(body, b"fresh");
             assert_eq!(client.connections_opened(), 2);
         },
@@ -387,13 +355,7 @@ fn too_many_redirects_is_an_error() {
                 redirect(302, &format!("/{}", n + 1))
             }
         });
-        let body = client
-            .get(&server.url("/0"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = fetch(&client, &server.url("/0")).await.unwrap();
         assert_eq!(body, b"arrived");
     });
 }
@@ -453,13 +415,7 @@ fn https_root_can_be_given_as_pem() {
             .unwrap()
             .build()
             .unwrap();
-        let body = client
-            .get(&server.https_url("/"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = fetch(&client, &server.https_url("/")).await.unwrap();
         assert_eq!(body, b"pem ok");
     });
 }
@@ -609,20 +565,8 @@ fn clones_share_the_pool() {
     run("clones_share_the_pool", async {
         let client = Client::new();
         let clone = client.clone();
-        client
-            .get(&server.url("/"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        clone
-            .get(&server.url("/"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        fetch(&client, &server.url("/")).await.unwrap();
+        fetch(&clone, &server.url("/")).await.unwrap();
         assert_eq!(client.connections_opened(), 1);
         assert_eq!(clone.connections_opened(), 1);
         assert_eq!(hits.load(Ordering::SeqCst), 2);

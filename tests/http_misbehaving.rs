@@ -4,6 +4,7 @@
 //! pool. Deadlines are short (a few hundred ms); nothing asserts how long
 //! anything took, and every test runs under a watchdog.
 
+mod common;
 mod http_common;
 
 use std::net::TcpListener;
@@ -12,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use evloop::http::{Client, ErrorKind, HttpError, Phase};
-use http_common::{ok, run, serve, serve_paths};
+use http_common::{fetch, ok, run, serve, serve_once, serve_paths, serve_then_stall};
 
 /// A client with a short total deadline.
 fn impatient(timeout_ms: u64) -> Client {
@@ -22,11 +23,16 @@ fn impatient(timeout_ms: u64) -> Client {
         .unwrap()
 }
 
-/// Fetches `url` and reads the body whole; the error if either step fails.
-async fn fetch(client: &Client, url: &str) -> Result<Vec<u8>, HttpError> {
-    client.get(url).await?.bytes().await
+/// Asserts that `err` is of the kind the pattern describes, showing the
+/// error if not.
+macro_rules! assert_kind {
+    ($err:expr, $($pattern:tt)+) => {
+        assert!(matches!($err.kind(), $($pattern)+), "{:?}", $err)
+    };
 }
 
+/// Asserts that `err` names `url`, both in [`HttpError::url`] and at the
+/// start of its message.
 fn assert_names(err: &HttpError, url: &str) {
     assert_eq!(err.url(), Some(url), "{err}");
     assert!(err.to_string().starts_with(&format!("{url}: ")), "{err}");
@@ -51,10 +57,7 @@ fn head_dribbled_byte_by_byte_hits_the_total_deadline() {
         async {
             let url = server.url("/slow-head");
             let err = fetch(&impatient(400), &url).await.unwrap_err();
-            assert!(
-                matches!(err.kind(), ErrorKind::Timeout { phase: Phase::ReadHead, limit } if *limit == Duration::from_millis(400)),
-                "{err:?}"
-            );
+            assert_kind!(err, ErrorKind::Timeout { phase: Phase::ReadHead, limit } if *limit == Duration::from_millis(400));
             assert_names(&err, &url);
             assert!(
                 err.to_string()
@@ -90,15 +93,12 @@ fn body_dribbled_byte_by_byte_hits_the_total_deadline() {
                 }
             };
             assert!(got < 1000);
-            assert!(
-                matches!(
-                    err.kind(),
-                    ErrorKind::Timeout {
-                        phase: Phase::ReadBody,
-                        ..
-                    }
-                ),
-                "{err:?}"
+            assert_kind!(
+                err,
+                ErrorKind::Timeout {
+                    phase: Phase::ReadBody,
+                    ..
+                }
             );
             assert_names(&err, &url);
             // The response is spent: more reads say so instead of hanging.
@@ -110,24 +110,17 @@ fn body_dribbled_byte_by_byte_hits_the_total_deadline() {
 
 #[test]
 fn stalled_body_hits_the_deadline() {
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
-        conn.wait_for_close();
-    });
+    let server = serve_then_stall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
     run("stalled_body_hits_the_deadline", async {
         let url = server.url("/stall");
         let client = impatient(300);
         let err = fetch(&client, &url).await.unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                ErrorKind::Timeout {
-                    phase: Phase::ReadBody,
-                    ..
-                }
-            ),
-            "{err:?}"
+        assert_kind!(
+            err,
+            ErrorKind::Timeout {
+                phase: Phase::ReadBody,
+                ..
+            }
         );
         assert_names(&err, &url);
         assert_eq!(client.idle_connections(), 0);
@@ -136,22 +129,17 @@ fn stalled_body_hits_the_deadline() {
 
 #[test]
 fn stalled_head_hits_the_deadline() {
-    let server = serve(|conn| {
-        conn.request();
-        conn.wait_for_close();
-    });
+    // The request is read, and nothing at all is answered.
+    let server = serve_then_stall(b"");
     run("stalled_head_hits_the_deadline", async {
         let url = server.url("/silent");
         let err = fetch(&impatient(200), &url).await.unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                ErrorKind::Timeout {
-                    phase: Phase::ReadHead,
-                    ..
-                }
-            ),
-            "{err:?}"
+        assert_kind!(
+            err,
+            ErrorKind::Timeout {
+                phase: Phase::ReadHead,
+                ..
+            }
         );
         assert_names(&err, &url);
     });
@@ -159,25 +147,19 @@ fn stalled_head_hits_the_deadline() {
 
 #[test]
 fn short_body_is_truncated() {
-    let server = serve(|conn| {
-        conn.request();
-        let mut reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".to_vec();
-        reply.extend_from_slice(&[b'h'; 50]);
-        conn.send(&reply);
-    });
+    let mut reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".to_vec();
+    reply.extend_from_slice(&[b'h'; 50]);
+    let server = serve_once(reply);
     run("short_body_is_truncated", async {
         let url = server.url("/short");
         let client = Client::new();
         let err = fetch(&client, &url).await.unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                ErrorKind::BodyTruncated {
-                    received: 50,
-                    expected: Some(100)
-                }
-            ),
-            "{err:?}"
+        assert_kind!(
+            err,
+            ErrorKind::BodyTruncated {
+                received: 50,
+                expected: Some(100)
+            }
         );
         assert_eq!(
             err.to_string(),
@@ -265,10 +247,7 @@ fn chunked_with_a_bad_size_fails() {
         let url = server.url("/bad-chunk");
         let client = Client::new();
         let err = fetch(&client, &url).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::BadChunkSize { found: b'z', .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::BadChunkSize { found: b'z', .. });
         assert_names(&err, &url);
         assert_eq!(client.idle_connections(), 0);
     });
@@ -282,10 +261,7 @@ fn chunk_size_with_too_many_digits_fails() {
     });
     run("chunk_size_with_too_many_digits_fails", async {
         let err = fetch(&Client::new(), &server.url("/")).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::ChunkSizeOverflow { .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::ChunkSizeOverflow { .. });
     });
 }
 
@@ -293,11 +269,8 @@ fn chunk_size_with_too_many_digits_fails() {
 fn huge_chunk_size_fails_at_once_without_waiting_for_data() {
     // The server announces a 1 TB chunk and then sends nothing. The error
     // must come from the size itself, long before the 10 s deadline.
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffff\r\n");
-        conn.wait_for_close();
-    });
+    let server =
+        serve_then_stall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffff\r\n");
     run(
         "huge_chunk_size_fails_at_once_without_waiting_for_data",
         async {
@@ -308,10 +281,7 @@ fn huge_chunk_size_fails_at_once_without_waiting_for_data() {
                 .unwrap();
             let url = server.url("/huge");
             let err = fetch(&client, &url).await.unwrap_err();
-            assert!(
-                matches!(err.kind(), ErrorKind::BodyTooLarge { limit: 1_048_576, at_least } if *at_least > 1 << 20),
-                "{err:?}"
-            );
+            assert_kind!(err, ErrorKind::BodyTooLarge { limit: 1_048_576, at_least } if *at_least > 1 << 20);
             assert_names(&err, &url);
         },
     );
@@ -319,11 +289,7 @@ fn huge_chunk_size_fails_at_once_without_waiting_for_data() {
 
 #[test]
 fn declared_length_over_the_limit_fails_before_the_body() {
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n");
-        conn.wait_for_close();
-    });
+    let server = serve_then_stall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n");
     run(
         "declared_length_over_the_limit_fails_before_the_body",
         async {
@@ -334,15 +300,12 @@ fn declared_length_over_the_limit_fails_before_the_body() {
                 .unwrap();
             let url = server.url("/big");
             let err = client.get(&url).await.unwrap_err();
-            assert!(
-                matches!(
-                    err.kind(),
-                    ErrorKind::BodyTooLarge {
-                        limit: 1000,
-                        at_least: 1_000_000_000
-                    }
-                ),
-                "{err:?}"
+            assert_kind!(
+                err,
+                ErrorKind::BodyTooLarge {
+                    limit: 1000,
+                    at_least: 1_000_000_000
+                }
             );
             assert_names(&err, &url);
         },
@@ -359,10 +322,7 @@ fn body_until_close_over_the_limit_fails() {
     run("body_until_close_over_the_limit_fails", async {
         let client = Client::builder().max_body(1000).build().unwrap();
         let err = fetch(&client, &server.url("/")).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::BodyTooLarge { limit: 1000, .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::BodyTooLarge { limit: 1000, .. });
     });
 }
 
@@ -376,22 +336,16 @@ fn bad_content_lengths_are_refused() {
         let client = Client::new();
         let url = server.url("/signed");
         let err = client.get(&url).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::BadContentLength { .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::BadContentLength { .. });
         assert_names(&err, &url);
         let url = server.url("/twice");
         let err = client.get(&url).await.unwrap_err();
-        assert!(
-            matches!(
-                err.kind(),
-                ErrorKind::ConflictingContentLength {
-                    first: 5,
-                    second: 6
-                }
-            ),
-            "{err:?}"
+        assert_kind!(
+            err,
+            ErrorKind::ConflictingContentLength {
+                first: 5,
+                second: 6
+            }
         );
         assert_names(&err, &url);
         assert_eq!(client.idle_connections(), 0);
@@ -405,10 +359,7 @@ fn unsupported_transfer_encoding_is_refused() {
     });
     run("unsupported_transfer_encoding_is_refused", async {
         let err = Client::new().get(&server.url("/")).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::UnsupportedTransferEncoding { .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::UnsupportedTransferEncoding { .. });
     });
 }
 
@@ -438,43 +389,29 @@ fn a_megabyte_of_headers_stops_at_the_head_limit() {
             .unwrap();
         let url = server.url("/headers");
         let err = client.get(&url).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::HeadTooLarge { limit: 65536 }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::HeadTooLarge { limit: 65536 });
         assert_names(&err, &url);
     });
 }
 
 #[test]
 fn too_many_header_fields_are_refused() {
-    let server = serve(|conn| {
-        conn.request();
-        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for i in 0..200 {
-            head.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
-        }
-        head.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-        conn.send(&head);
-        conn.wait_for_close();
-    });
+    let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for i in 0..200 {
+        head.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    let server = serve_then_stall(head);
     run("too_many_header_fields_are_refused", async {
         let err = Client::new().get(&server.url("/")).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::TooManyHeaders { limit: 100 }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::TooManyHeaders { limit: 100 });
     });
 }
 
 #[test]
 fn garbage_status_line_is_refused() {
-    let server = serve(|conn| {
-        conn.request();
-        // No line end, no close: the client must judge the start alone.
-        conn.send(b"<html>this is not HTTP");
-        conn.wait_for_close();
-    });
+    // No line end, no close: the client must judge the start alone.
+    let server = serve_then_stall(b"<html>this is not HTTP");
     run("garbage_status_line_is_refused", async {
         let client = Client::builder()
             .timeout(Duration::from_secs(10))
@@ -482,10 +419,7 @@ fn garbage_status_line_is_refused() {
             .unwrap();
         let url = server.url("/garbage");
         let err = client.get(&url).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::BadStatusLine { .. }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::BadStatusLine { .. });
         assert_names(&err, &url);
         assert!(err.to_string().contains("<html>"), "{err}");
     });
@@ -529,10 +463,7 @@ fn close_before_the_response_on_a_fresh_connection_is_not_retried() {
             let url = server.url("/gone");
             let client = Client::new();
             let err = fetch(&client, &url).await.unwrap_err();
-            assert!(
-                matches!(err.kind(), ErrorKind::HeadTruncated { received: 0 }),
-                "{err:?}"
-            );
+            assert_kind!(err, ErrorKind::HeadTruncated { received: 0 });
             assert_eq!(
                 err.to_string(),
                 format!("{url}: server closed the connection before sending a response")
@@ -544,16 +475,10 @@ fn close_before_the_response_on_a_fresh_connection_is_not_retried() {
 
 #[test]
 fn close_in_the_middle_of_the_head_is_truncation() {
-    let server = serve(|conn| {
-        conn.request();
-        conn.send(b"HTTP/1.1 200 OK\r\nContent-Le");
-    });
+    let server = serve_once(b"HTTP/1.1 200 OK\r\nContent-Le");
     run("close_in_the_middle_of_the_head_is_truncation", async {
         let err = fetch(&Client::new(), &server.url("/")).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::HeadTruncated { received: 27 }),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::HeadTruncated { received: 27 });
     });
 }
 
@@ -569,10 +494,7 @@ fn stalled_tls_handshake_hits_the_connect_timeout() {
             .unwrap();
         let url = server.https_url("/");
         let err = client.get(&url).await.unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::ConnectTimeout { limit } if *limit == Duration::from_millis(200)),
-            "{err:?}"
-        );
+        assert_kind!(err, ErrorKind::ConnectTimeout { limit } if *limit == Duration::from_millis(200));
         assert_names(&err, &url);
     });
 }
@@ -589,7 +511,7 @@ fn plain_http_server_behind_an_https_url_is_a_tls_error() {
         async {
             let url = server.https_url("/");
             let err = impatient(5000).get(&url).await.unwrap_err();
-            assert!(matches!(err.kind(), ErrorKind::Tls { .. }), "{err:?}");
+            assert_kind!(err, ErrorKind::Tls { .. });
             assert_names(&err, &url);
         },
     );

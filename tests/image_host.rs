@@ -5,12 +5,14 @@
 //! lower bound (a response never comes before its latency) and concurrency by
 //! the host's own count of overlapping requests, never by wall time.
 
+mod common;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::watchdog;
 use evloop::pipeline::host::{ImageHost, ImageHostBuilder};
 use evloop::pipeline::synth;
 
@@ -19,28 +21,6 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// How long a client waits for any one read before it gives up.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Runs `body` on its own thread; fails the test if it panics or has not
-/// finished within [`LIMIT`].
-fn watchdog<F: FnOnce() + Send + 'static>(body: F) {
-    let (tx, rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        body();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(LIMIT) {
-        Ok(()) => worker.join().expect("the body finished"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The body panicked: re-raise its panic here.
-            if let Err(payload) = worker.join() {
-                std::panic::resume_unwind(payload);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("watchdog: the test did not finish within {LIMIT:?}")
-        }
-    }
-}
 
 /// A host with small pictures that answers at once.
 fn small() -> ImageHostBuilder {
@@ -148,7 +128,7 @@ impl Client {
 
 #[test]
 fn serves_each_image_with_its_exact_bytes_and_length() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(3).build().unwrap();
         let mut client = Client::connect(&host);
         for k in 1..=3 {
@@ -165,7 +145,7 @@ fn serves_each_image_with_its_exact_bytes_and_length() {
 
 #[test]
 fn the_query_string_is_ignored() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(2).build().unwrap();
         let mut client = Client::connect(&host);
         let reply = client.get("/image_2.jpg?ts=1234567.89&x=/../y");
@@ -176,7 +156,7 @@ fn the_query_string_is_ignored() {
 
 #[test]
 fn anything_but_an_image_path_is_not_found() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(12).build().unwrap();
         let mut client = Client::connect(&host);
         let paths = [
@@ -206,7 +186,7 @@ fn anything_but_an_image_path_is_not_found() {
 
 #[test]
 fn head_sends_the_length_but_no_body() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
         let mut client = Client::connect(&host);
         client.send(b"HEAD /image_1.jpg HTTP/1.1\r\n\r\n");
@@ -220,7 +200,7 @@ fn head_sends_the_length_but_no_body() {
 
 #[test]
 fn other_methods_get_405_and_the_connection_lives_on() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
         let mut client = Client::connect(&host);
         for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
@@ -238,7 +218,7 @@ fn other_methods_get_405_and_the_connection_lives_on() {
 
 #[test]
 fn a_request_with_a_body_is_refused_and_the_connection_closed() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
 
         let mut client = Client::connect(&host);
@@ -263,7 +243,7 @@ fn a_request_with_a_body_is_refused_and_the_connection_closed() {
 
 #[test]
 fn garbage_gets_400_and_a_close() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
         for garbage in [
             &b"hello, server\r\n\r\n"[..],
@@ -284,7 +264,7 @@ fn garbage_gets_400_and_a_close() {
 
 #[test]
 fn an_oversized_head_is_refused_and_the_connection_closed() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
 
         // One huge header, never finished: refused once 8 KiB have come in.
@@ -316,7 +296,7 @@ fn an_oversized_head_is_refused_and_the_connection_closed() {
 
 #[test]
 fn keep_alive_serves_many_requests_on_one_connection() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(3).build().unwrap();
         let mut client = Client::connect(&host);
         for round in 0..3 {
@@ -334,7 +314,7 @@ fn keep_alive_serves_many_requests_on_one_connection() {
 
 #[test]
 fn ureq_reuses_one_connection_for_all_images() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(4).build().unwrap();
         let agent = ureq::Agent::new_with_defaults();
         for (k, url) in (1..).zip(host.urls()) {
@@ -349,7 +329,7 @@ fn ureq_reuses_one_connection_for_all_images() {
 
 #[test]
 fn connection_close_is_honoured() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
         let mut client = Client::connect(&host);
         client.send(b"GET /image_1.jpg HTTP/1.1\r\nConnection: close\r\n\r\n");
@@ -363,7 +343,7 @@ fn connection_close_is_honoured() {
 
 #[test]
 fn http_1_0_closes_unless_asked_to_keep_alive() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(1).build().unwrap();
 
         let mut client = Client::connect(&host);
@@ -382,7 +362,7 @@ fn http_1_0_closes_unless_asked_to_keep_alive() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small()
             .images(3)
             .latency(Duration::from_millis(20))
@@ -414,7 +394,7 @@ fn pipelined_requests_are_answered_in_order() {
 
 #[test]
 fn no_image_arrives_before_its_latency() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let latency = Duration::from_millis(200);
         let host = small().images(2).latency(latency).build().unwrap();
         assert_eq!(host.latency(), latency);
@@ -436,7 +416,7 @@ fn no_image_arrives_before_its_latency() {
 
 #[test]
 fn concurrent_requests_wait_out_their_latency_together() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const CLIENTS: usize = 8;
         // Long enough that every request arrives while the first still waits.
         let latency = Duration::from_secs(1);
@@ -464,7 +444,7 @@ fn concurrent_requests_wait_out_their_latency_together() {
 
 #[test]
 fn idle_connections_are_closed() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let idle = Duration::from_millis(200);
         let host = small().images(1).idle_timeout(idle).build().unwrap();
 
@@ -491,7 +471,7 @@ fn idle_connections_are_closed() {
 
 #[test]
 fn a_bad_connection_never_holds_up_the_others() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(2).build().unwrap();
         // One client sends half a head and waits; one sends garbage; one
         // connects and never sends anything; one sends a request and never
@@ -522,7 +502,7 @@ fn a_bad_connection_never_holds_up_the_others() {
 
 #[test]
 fn dropping_the_host_stops_the_server_and_frees_the_port() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         // A port nobody uses right now.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -549,7 +529,7 @@ fn dropping_the_host_stops_the_server_and_frees_the_port() {
 
 #[test]
 fn shutdown_cuts_off_requests_in_flight() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small()
             .images(1)
             .latency(Duration::from_secs(3600))
@@ -568,7 +548,7 @@ fn shutdown_cuts_off_requests_in_flight() {
 
 #[test]
 fn bad_settings_are_errors_that_name_the_setting() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let cases: [(ImageHostBuilder, &str); 5] = [
             (small().size(0, 48), "width 0"),
             (small().size(64, 100_000), "height 100000"),
@@ -596,7 +576,7 @@ fn bad_settings_are_errors_that_name_the_setting() {
 
 #[test]
 fn a_host_without_images_answers_404() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let host = small().images(0).build().unwrap();
         assert_eq!(host.image_count(), 0);
         assert!(host.urls().is_empty());

@@ -6,17 +6,15 @@
 //! The examples are included as modules, so what is tested is what a reader
 //! runs with `cargo run --example NAME`.
 
-use std::cell::RefCell;
+mod common;
+
 use std::future::Future;
 use std::pin::pin;
-use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use common::{SlowPolls, counting_waker, paused_collecting};
 use evloop::Runtime;
-use evloop::runtime::SlowPoll;
 use evloop::time::{Instant, sleep};
 
 // The examples, as modules: their `main` functions go unused here.
@@ -53,15 +51,8 @@ const SECS: fn(u64) -> Duration = Duration::from_secs;
 
 /// A runtime on the paused clock, collecting slow-poll warnings instead of
 /// printing them.
-fn paused() -> (Runtime, Rc<RefCell<Vec<SlowPoll>>>) {
-    let warnings = Rc::new(RefCell::new(Vec::new()));
-    let sink = warnings.clone();
-    let rt = Runtime::builder()
-        .paused_clock(true)
-        .on_slow_poll(move |w| sink.borrow_mut().push(w.clone()))
-        .build()
-        .expect("a runtime can be built");
-    (rt, warnings)
+fn paused() -> (Runtime, SlowPolls) {
+    paused_collecting(Runtime::builder())
 }
 
 /// Runs `future` on `rt` and returns its output with the virtual time it took.
@@ -121,60 +112,36 @@ fn terms_shows_four_terms_in_a_tenth_of_a_second() {
 
 #[test]
 fn terms_countdown_is_pending_and_wakes_itself_until_ready() {
-    let (waker, wakes) = counting_waker();
+    let (wakes, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     let mut countdown = pin!(terms::Countdown::new(2));
     assert_eq!(countdown.as_mut().poll(&mut cx), Poll::Pending);
-    assert_eq!(wakes.get(), 1, "Pending comes with a wake");
+    assert_eq!(wakes.wakes(), 1, "Pending comes with a wake");
     assert_eq!(countdown.as_mut().poll(&mut cx), Poll::Pending);
-    assert_eq!(wakes.get(), 2);
+    assert_eq!(wakes.wakes(), 2);
     assert_eq!(countdown.as_mut().poll(&mut cx), Poll::Ready(3));
-    assert_eq!(wakes.get(), 2, "Ready needs no wake");
+    assert_eq!(wakes.wakes(), 2, "Ready needs no wake");
 }
 
 #[test]
 fn terms_settable_future_waits_for_its_value_and_is_woken_by_set() {
-    let (waker, wakes) = counting_waker();
+    let (wakes, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
 
     let (setter, fut) = terms::settable::<u32>();
     let mut fut = pin!(fut);
     assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
     assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
-    assert_eq!(wakes.get(), 0, "nothing wakes it before it is set");
+    assert_eq!(wakes.wakes(), 0, "nothing wakes it before it is set");
     setter.set(7);
-    assert_eq!(wakes.get(), 1, "set wakes the waiting side once");
+    assert_eq!(wakes.wakes(), 1, "set wakes the waiting side once");
     assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(7));
 
     // Set before anyone waits: ready at the first poll, nobody to wake.
     let (setter, fut) = terms::settable::<&str>();
     setter.set("early");
     assert_eq!(pin!(fut).poll(&mut cx), Poll::Ready("early"));
-    assert_eq!(wakes.get(), 1);
-}
-
-/// Counts the wakes of a waker made by [`counting_waker`].
-struct WakeCount(AtomicUsize);
-
-impl WakeCount {
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Waker, Arc<WakeCount>) {
-    let count = Arc::new(WakeCount(AtomicUsize::new(0)));
-    (Waker::from(count.clone()), count)
+    assert_eq!(wakes.wakes(), 1);
 }
 
 // ---------------------------------------------------------------------------

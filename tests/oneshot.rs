@@ -6,83 +6,34 @@
 //! Every test runs under a watchdog thread, so a lost wake-up fails the test
 //! instead of hanging it.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll};
+mod common;
+
 use std::time::Duration;
 
+use common::{Counters, DropCount, LIMIT, watchdog};
 use evloop::Runtime;
 use evloop::sync::oneshot::{self, RecvError, TryRecvError};
 use evloop::time::timeout;
-
-/// Runs `test` on its own thread and fails if it takes longer than 10 s of
-/// real time (a hang means a lost wake-up).
-fn watchdog(test: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        test();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().expect("the test thread finished"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("watchdog: the test hung for 10 s"),
-    }
-}
-
-/// A future wrapper that counts its polls.
-struct CountPolls<F> {
-    inner: F,
-    polls: Arc<AtomicUsize>,
-}
-
-impl<F: Future + Unpin> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.fetch_add(1, Ordering::SeqCst);
-        Pin::new(&mut self.inner).poll(cx)
-    }
-}
-
-/// A value that counts its drops.
-#[derive(Debug)]
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 /// The loop parks (no task ready, no timer) until a std thread sends; the
 /// send wakes it, and the receiver is polled exactly twice: once to find
 /// nothing, once to take the value.
 #[test]
 fn a_send_from_a_thread_wakes_the_parked_loop() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = Runtime::new().expect("a runtime");
         let (tx, rx) = oneshot::channel();
-        let polls = Arc::new(AtomicUsize::new(0));
+        let counters = Counters::new();
         let thread = std::thread::spawn(move || {
             // Long enough that the loop is parked in the poller by then.
             std::thread::sleep(Duration::from_millis(50));
             tx.send(String::from("from a thread"))
                 .expect("receiver alive");
         });
-        let received = rt.block_on(CountPolls {
-            inner: rx,
-            polls: polls.clone(),
-        });
+        let received = rt.block_on(counters.probe(rx));
         thread.join().expect("the sender thread finished");
         assert_eq!(received, Ok(String::from("from a thread")));
-        assert_eq!(polls.load(Ordering::SeqCst), 2, "one wait, one wake");
+        assert_eq!(counters.polls(), 2, "one wait, one wake");
     });
 }
 
@@ -90,7 +41,7 @@ fn a_send_from_a_thread_wakes_the_parked_loop() {
 /// something else; a thread's send still reaches the task.
 #[test]
 fn a_send_from_a_thread_reaches_a_spawned_task() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = Runtime::new().expect("a runtime");
         let doubled = rt.block_on(async {
             let (tx, rx) = oneshot::channel::<u32>();
@@ -108,7 +59,7 @@ fn a_send_from_a_thread_reaches_a_spawned_task() {
 /// Many threads, one oneshot each: every value arrives.
 #[test]
 fn many_threads_each_send_one_value() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const THREADS: usize = 16;
         let rt = Runtime::new().expect("a runtime");
         let sum = rt.block_on(async {
@@ -132,7 +83,7 @@ fn many_threads_each_send_one_value() {
 /// `RecvError`, on the loop or from a thread.
 #[test]
 fn the_receiver_errors_when_the_sender_is_dropped() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = Runtime::new().expect("a runtime");
         rt.block_on(async {
             let (tx, rx) = oneshot::channel::<u8>();
@@ -159,7 +110,7 @@ fn the_receiver_errors_when_the_sender_is_dropped() {
 /// and `is_closed` tells the sender beforehand.
 #[test]
 fn send_fails_when_the_receiver_is_gone() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let (tx, rx) = oneshot::channel();
         assert!(!tx.is_closed());
         drop(rx);
@@ -178,7 +129,7 @@ fn send_fails_when_the_receiver_is_gone() {
 /// A value sent before `close` can still be received.
 #[test]
 fn close_keeps_a_value_already_sent() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let (tx, mut rx) = oneshot::channel();
         tx.send(3).expect("receiver alive");
         rx.close();
@@ -189,7 +140,7 @@ fn close_keeps_a_value_already_sent() {
 /// `try_recv` walks Empty -> value -> Closed.
 #[test]
 fn try_recv_states() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let (tx, mut rx) = oneshot::channel();
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
         tx.send("v").expect("receiver alive");
@@ -206,7 +157,7 @@ fn try_recv_states() {
 /// the value sent meanwhile.
 #[test]
 fn a_cancelled_wait_loses_nothing() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = Runtime::builder()
             .paused_clock(true)
             .build()
@@ -224,27 +175,27 @@ fn a_cancelled_wait_loses_nothing() {
 /// receiver goes, or handed back by a failed send.
 #[test]
 fn values_are_dropped_exactly_once() {
-    watchdog(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
+    watchdog(LIMIT, || {
+        let drops = DropCount::new();
 
         let (tx, rx) = oneshot::channel();
-        tx.send(Tracked(drops.clone())).expect("receiver alive");
-        assert_eq!(drops.load(Ordering::SeqCst), 0, "held in the slot");
+        tx.send(drops.token(0)).expect("receiver alive");
+        assert_eq!(drops.get(), 0, "held in the slot");
         drop(rx);
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped with the receiver");
+        assert_eq!(drops.get(), 1, "dropped with the receiver");
 
         let (tx, rx) = oneshot::channel();
-        tx.send(Tracked(drops.clone())).expect("receiver alive");
+        tx.send(drops.token(0)).expect("receiver alive");
         let value = evloop::run(rx).expect("sent");
-        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(drops.get(), 1);
         drop(value);
-        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        assert_eq!(drops.get(), 2);
 
         let (tx, rx) = oneshot::channel();
         drop(rx);
-        let back = tx.send(Tracked(drops.clone())).expect_err("receiver gone");
-        assert_eq!(drops.load(Ordering::SeqCst), 2, "handed back, not dropped");
+        let back = tx.send(drops.token(0)).expect_err("receiver gone");
+        assert_eq!(drops.get(), 2, "handed back, not dropped");
         drop(back);
-        assert_eq!(drops.load(Ordering::SeqCst), 3);
+        assert_eq!(drops.get(), 3);
     });
 }

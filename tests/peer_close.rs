@@ -10,93 +10,35 @@
 
 mod common;
 
-use std::cell::Cell;
-use std::future::Future;
 use std::io::{ErrorKind, Write};
 use std::net::Shutdown;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use evloop::net::TcpStream;
 use evloop::time::sleep;
 
-use common::watchdog;
+use common::{Counters, connected_to_std_peer, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(30);
 
 /// More than any socket buffer holds: a write of this size must wait.
 const HUGE: usize = 64 << 20;
 
-/// Counts the polls of the future it wraps and remembers whether the last
-/// one returned `Pending`.
-struct Probe<F> {
-    inner: Pin<Box<F>>,
-    polls: Rc<Cell<u32>>,
-    waiting: Rc<Cell<bool>>,
-}
-
-/// What the test reads of a [`Probe`].
-#[derive(Clone)]
-struct ProbeView {
-    polls: Rc<Cell<u32>>,
-    waiting: Rc<Cell<bool>>,
-}
-
-fn probe<F: Future>(inner: F) -> (Probe<F>, ProbeView) {
-    let polls = Rc::new(Cell::new(0));
-    let waiting = Rc::new(Cell::new(false));
-    let view = ProbeView {
-        polls: polls.clone(),
-        waiting: waiting.clone(),
-    };
-    (
-        Probe {
-            inner: Box::pin(inner),
-            polls,
-            waiting,
-        },
-        view,
-    )
-}
-
-impl<F: Future> Future for Probe<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        let result = self.inner.as_mut().poll(cx);
-        self.waiting.set(result.is_pending());
-        result
-    }
-}
-
 /// Waits until every probed task has returned `Pending` and then stayed
 /// unpolled across a pause: it is parked on the socket, not making progress.
-async fn until_parked(views: &[&ProbeView]) {
+async fn until_parked(views: &[&Counters]) {
     loop {
-        let before: Vec<u32> = views.iter().map(|v| v.polls.get()).collect();
+        let before: Vec<usize> = views.iter().map(|v| v.polls()).collect();
         sleep(Duration::from_millis(20)).await;
         let still = views
             .iter()
             .zip(&before)
-            .all(|(v, &polls)| v.waiting.get() && v.polls.get() == polls);
+            .all(|(v, &polls)| v.waiting() && v.polls() == polls);
         if still {
             return;
         }
     }
-}
-
-/// An evloop stream connected to a std stream that the test controls.
-async fn connected_to_std_peer() -> (TcpStream, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let stream = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    // The connection is already in the backlog: this accept does not wait.
-    let (peer, _) = listener.accept().unwrap();
-    (stream, peer)
 }
 
 /// Spawns a task reading once from `stream`, and one writing `HUGE` bytes.
@@ -104,16 +46,18 @@ async fn connected_to_std_peer() -> (TcpStream, std::net::TcpStream) {
 fn spawn_reader_and_writer(
     stream: &Rc<TcpStream>,
 ) -> (
-    (evloop::JoinHandle<std::io::Result<usize>>, ProbeView),
-    (evloop::JoinHandle<std::io::Result<()>>, ProbeView),
+    (evloop::JoinHandle<std::io::Result<usize>>, Counters),
+    (evloop::JoinHandle<std::io::Result<()>>, Counters),
 ) {
     let reader = stream.clone();
-    let (reading, read_view) = probe(async move {
+    let read_view = Counters::new();
+    let reading = read_view.probe(async move {
         let mut buf = [0u8; 1024];
         reader.read(&mut buf).await
     });
     let writer = stream.clone();
-    let (writing, write_view) = probe(async move { writer.write_all(&vec![7u8; HUGE]).await });
+    let write_view = Counters::new();
+    let writing = write_view.probe(async move { writer.write_all(&vec![7u8; HUGE]).await });
     (
         (evloop::spawn(reading), read_view),
         (evloop::spawn(writing), write_view),
@@ -183,7 +127,8 @@ fn peer_reset_wakes_a_lone_waiting_reader() {
             stream.write_all(b"never read").await.unwrap();
             let stream = Rc::new(stream);
             let reader = stream.clone();
-            let (reading, view) = probe(async move {
+            let view = Counters::new();
+            let reading = view.probe(async move {
                 let mut buf = [0u8; 16];
                 reader.read(&mut buf).await
             });
@@ -203,7 +148,8 @@ fn peer_close_midway_through_read_exact_is_unexpected_eof() {
             let (stream, mut peer) = connected_to_std_peer().await;
             let stream = Rc::new(stream);
             let reader = stream.clone();
-            let (reading, view) = probe(async move {
+            let view = Counters::new();
+            let reading = view.probe(async move {
                 let mut buf = [0u8; 10];
                 reader.read_exact(&mut buf).await
             });

@@ -7,66 +7,19 @@
 mod common;
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, Condvar, Mutex, mpsc};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Barrier, mpsc};
+use std::task::Poll;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use evloop::offload::{PoolKind, stats};
 use evloop::time::sleep;
-use evloop::{JoinError, JoinHandle, Runtime, spawn_blocking, spawn_cpu};
+use evloop::{JoinHandle, Runtime, spawn_blocking, spawn_cpu};
 
-use common::watchdog;
+use common::{Gate, poll_once, report_exit, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// A door that jobs wait at until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn wait(&self) {
-        let (open, changed) = &*self.0;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
-        }
-    }
-
-    fn open(&self) {
-        let (open, changed) = &*self.0;
-        *open.lock().unwrap() = true;
-        changed.notify_all();
-    }
-}
-
-/// Sends its thread's id when the thread exits (a thread-local's destructor
-/// runs as the thread ends), so a test can see a pool thread go away.
-struct ExitSignal {
-    id: ThreadId,
-    to: mpsc::Sender<ThreadId>,
-}
-
-impl Drop for ExitSignal {
-    fn drop(&mut self) {
-        let _ = self.to.send(self.id);
-    }
-}
-
-thread_local! {
-    static ON_EXIT: Cell<Option<ExitSignal>> = const { Cell::new(None) };
-}
-
-/// Arranges for the current (pool) thread to report its exit on `to`.
-fn report_exit(to: &mpsc::Sender<ThreadId>) {
-    ON_EXIT.set(Some(ExitSignal {
-        id: thread::current().id(),
-        to: to.clone(),
-    }));
-}
 
 /// How long a test waits for a pool thread to exit before calling it a
 /// leak: far longer than any job here, far shorter than the idle timeout.
@@ -79,14 +32,6 @@ impl Drop for Output {
     fn drop(&mut self) {
         self.0.fetch_add(1, SeqCst);
     }
-}
-
-/// Polls a handle once, outside any runtime.
-fn poll_once<T>(handle: JoinHandle<T>) -> Poll<Result<T, JoinError>> {
-    let mut handle = pin!(handle);
-    handle
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
 }
 
 #[test]
@@ -113,7 +58,7 @@ fn dropping_the_runtime_cancels_queued_jobs_and_lets_running_ones_finish() {
                     spawn_blocking(move || {
                         report_exit(&exits);
                         started.fetch_add(1, SeqCst);
-                        gate.wait();
+                        gate.wait_blocking();
                         Output(dropped)
                     })
                 })
@@ -140,15 +85,15 @@ fn dropping_the_runtime_cancels_queued_jobs_and_lets_running_ones_finish() {
         drop(rt);
 
         // Every handle has its answer at once, though two jobs still run.
-        for handle in running {
-            match poll_once(handle) {
+        for mut handle in running {
+            match poll_once(&mut handle) {
                 Poll::Ready(Err(e)) => assert!(e.is_cancelled(), "{e:?}"),
                 Poll::Ready(Ok(_)) => panic!("a job blocked at the gate delivered"),
                 Poll::Pending => panic!("a running job's handle did not resolve"),
             }
         }
-        for handle in queued {
-            match poll_once(handle) {
+        for mut handle in queued {
+            match poll_once(&mut handle) {
                 Poll::Ready(Err(e)) => assert!(e.is_cancelled(), "{e:?}"),
                 other => panic!("a queued job's handle: {other:?}"),
             }
@@ -233,7 +178,7 @@ fn tasks_awaiting_jobs_are_cancelled_when_run_returns() {
     // still awaiting a job is dropped, and the job's late result with it.
     let dropped = Arc::new(AtomicUsize::new(0));
     let gate = Gate::default();
-    let handle = watchdog(WATCHDOG, {
+    let mut handle = watchdog(WATCHDOG, {
         let (dropped, gate) = (dropped.clone(), gate.clone());
         move || {
             evloop::run(async move {
@@ -242,7 +187,7 @@ fn tasks_awaiting_jobs_are_cancelled_when_run_returns() {
                     let started = started.clone();
                     move || {
                         started.fetch_add(1, SeqCst);
-                        gate.wait();
+                        gate.wait_blocking();
                         Output(dropped)
                     }
                 });
@@ -256,7 +201,7 @@ fn tasks_awaiting_jobs_are_cancelled_when_run_returns() {
             })
         }
     });
-    assert!(matches!(poll_once(handle), Poll::Ready(Err(e)) if e.is_cancelled()));
+    assert!(matches!(poll_once(&mut handle), Poll::Ready(Err(e)) if e.is_cancelled()));
     gate.open();
     // The job ends and its result is dropped on the pool thread.
     let waited = Cell::new(Duration::ZERO);

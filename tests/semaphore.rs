@@ -6,45 +6,18 @@
 //! Every test runs under a watchdog thread, so a lost wake-up fails the test
 //! instead of hanging it. Time comes from the paused clock.
 
+mod common;
+
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
+use common::{LIMIT, counting_waker, paused, poll_with, watchdog};
 use evloop::sync::{AcquireError, Semaphore, TryAcquireError};
 use evloop::time::{Instant, sleep, timeout};
 use evloop::{Runtime, spawn, yield_now};
-
-/// Runs `test` on its own thread and fails if it takes longer than 10 s of
-/// real time (a hang means a lost wake-up).
-fn watchdog(test: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        test();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().expect("the test thread finished"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The test panicked: pass its panic on.
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("watchdog: the test hung for 10 s"),
-    }
-}
-
-fn paused() -> Runtime {
-    Runtime::builder()
-        .paused_clock(true)
-        .build()
-        .expect("a runtime")
-}
 
 /// A small deterministic pseudo-random sequence (xorshift), for "random-ish"
 /// sleeps that are the same on every run.
@@ -59,37 +32,12 @@ impl Rng {
     }
 }
 
-/// A waker that counts its wake-ups, for polling futures by hand.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl CountingWaker {
-    fn new() -> (Arc<CountingWaker>, Waker) {
-        let counter = Arc::new(CountingWaker::default());
-        (counter.clone(), Waker::from(counter))
-    }
-
-    fn wakes(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
 /// Spawns `count` tasks that each take a permit, count themselves in, sleep
 /// a random-ish while, and count themselves out. Returns the most ever
 /// inside at once.
 #[test]
 fn never_more_than_n_holders() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const PERMITS: usize = 3;
         const TASKS: usize = 60;
         let rt = paused();
@@ -130,7 +78,7 @@ fn never_more_than_n_holders() {
 /// Waiters get the permit in the order they started waiting.
 #[test]
 fn waiters_are_served_in_arrival_order() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         let order = rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -160,7 +108,7 @@ fn waiters_are_served_in_arrival_order() {
 /// newcomer cannot barge in even though the waiter has not run yet.
 #[test]
 fn a_newcomer_never_jumps_ahead_of_a_waiter() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -189,7 +137,7 @@ fn a_newcomer_never_jumps_ahead_of_a_waiter() {
 /// it gets the permit.
 #[test]
 fn a_cancelled_head_waiter_is_skipped() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -219,7 +167,7 @@ fn a_cancelled_head_waiter_is_skipped() {
 /// The same, where the head gives up by a timeout.
 #[test]
 fn a_head_waiter_that_times_out_is_skipped() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -256,15 +204,15 @@ fn a_head_waiter_that_times_out_is_skipped() {
 /// so every wake-up is counted.
 #[test]
 fn cancel_after_wake_passes_the_permit_on() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let sem = Semaphore::new(1);
         let held = sem.try_acquire().expect("one free permit");
-        let (a_wakes, a_waker) = CountingWaker::new();
-        let (b_wakes, b_waker) = CountingWaker::new();
+        let (a_wakes, a_waker) = counting_waker();
+        let (b_wakes, b_waker) = counting_waker();
         let mut a = sem.acquire();
         let mut b = sem.acquire();
-        assert!(poll_once(&mut a, &a_waker).is_pending());
-        assert!(poll_once(&mut b, &b_waker).is_pending());
+        assert!(poll_with(&mut a, &a_waker).is_pending());
+        assert!(poll_with(&mut b, &b_waker).is_pending());
         assert_eq!((a_wakes.wakes(), b_wakes.wakes()), (0, 0));
 
         drop(held); // handed to A, who is woken
@@ -273,7 +221,7 @@ fn cancel_after_wake_passes_the_permit_on() {
 
         drop(a); // A is cancelled before it runs: the permit passes to B
         assert_eq!((a_wakes.wakes(), b_wakes.wakes()), (1, 1));
-        let permit = match poll_once(&mut b, &b_waker) {
+        let permit = match poll_with(&mut b, &b_waker) {
             Poll::Ready(Ok(permit)) => permit,
             other => panic!("B should hold the permit now, got {other:?}"),
         };
@@ -288,7 +236,7 @@ fn cancel_after_wake_passes_the_permit_on() {
 /// next one still finishes (nobody hangs).
 #[test]
 fn abort_after_wake_passes_the_permit_on() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -330,7 +278,7 @@ fn permits_come_back_however_the_holder_ends() {
     for exit in [Exit::Return, Exit::Error, Exit::Panic, Exit::Abort] {
         for await_handle in [true, false] {
             for waiter_queued in [true, false] {
-                watchdog(move || {
+                watchdog(LIMIT, move || {
                     permit_comes_back(exit, await_handle, waiter_queued);
                 });
             }
@@ -395,7 +343,7 @@ fn permit_comes_back(exit: Exit, await_handle: bool, waiter_queued: bool) {
 /// permits held at the time stay valid and still come back.
 #[test]
 fn close_fails_every_waiter() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -434,17 +382,17 @@ fn close_fails_every_waiter() {
 /// the error, and the permit is not lost.
 #[test]
 fn close_after_grant_fails_the_granted_waiter_too() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let sem = Semaphore::new(1);
         let held = sem.try_acquire().expect("one free permit");
-        let (wakes, waker) = CountingWaker::new();
+        let (wakes, waker) = counting_waker();
         let mut waiting = sem.acquire();
-        assert!(poll_once(&mut waiting, &waker).is_pending());
+        assert!(poll_with(&mut waiting, &waker).is_pending());
         drop(held);
         assert_eq!(wakes.wakes(), 1, "granted and woken");
         sem.close();
         assert!(matches!(
-            poll_once(&mut waiting, &waker),
+            poll_with(&mut waiting, &waker),
             Poll::Ready(Err(_))
         ));
         assert_eq!(sem.available_permits(), 1);
@@ -455,7 +403,7 @@ fn close_after_grant_fails_the_granted_waiter_too() {
 /// permits released meanwhile are set aside for it.
 #[test]
 fn acquire_many_at_the_head_is_not_starved() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         let log = rt.block_on(async {
             let sem = Arc::new(Semaphore::new(3));
@@ -519,23 +467,23 @@ fn acquire_many_at_the_head_is_not_starved() {
 /// it, and the small waiters behind it go ahead.
 #[test]
 fn cancelled_big_request_releases_what_was_set_aside() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let sem = Semaphore::new(2);
         let one = sem.try_acquire().expect("free");
-        let (_, waker) = CountingWaker::new();
+        let (_, waker) = counting_waker();
         let mut big = sem.acquire_many(2);
-        assert!(poll_once(&mut big, &waker).is_pending());
+        assert!(poll_with(&mut big, &waker).is_pending());
         assert_eq!(sem.available_permits(), 0, "the free permit is set aside");
-        let (small_wakes, small_waker) = CountingWaker::new();
+        let (small_wakes, small_waker) = counting_waker();
         let mut small = sem.acquire();
-        assert!(poll_once(&mut small, &small_waker).is_pending());
+        assert!(poll_with(&mut small, &small_waker).is_pending());
         drop(big);
         assert_eq!(
             small_wakes.wakes(),
             1,
             "the small waiter got the set-aside permit"
         );
-        let permit = match poll_once(&mut small, &small_waker) {
+        let permit = match poll_with(&mut small, &small_waker) {
             Poll::Ready(Ok(permit)) => permit,
             other => panic!("expected the permit, got {other:?}"),
         };
@@ -548,7 +496,7 @@ fn cancelled_big_request_releases_what_was_set_aside() {
 /// thread wakes a waiter on the parked loop.
 #[test]
 fn owned_permit_released_from_a_thread_wakes_the_loop() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = Runtime::new().expect("a runtime");
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(1));
@@ -572,7 +520,7 @@ fn owned_permit_released_from_a_thread_wakes_the_loop() {
 /// permits are granted at once.
 #[test]
 fn add_permits_forget_and_zero() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         let rt = paused();
         rt.block_on(async {
             let sem = Arc::new(Semaphore::new(0));
@@ -600,7 +548,7 @@ fn add_permits_forget_and_zero() {
 /// holds, and at the end every permit is back.
 #[test]
 fn random_cancellation_never_leaks_or_breaks_the_cap() {
-    watchdog(|| {
+    watchdog(LIMIT, || {
         const PERMITS: usize = 2;
         let rt = paused();
         rt.block_on(async {

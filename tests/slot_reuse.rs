@@ -20,24 +20,13 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use evloop::net::TcpStream;
 use evloop::time::sleep;
 
-use common::watchdog;
-
-/// A waker that only counts its wake-ups.
-#[derive(Default)]
-struct CountWakes(AtomicUsize);
-
-impl Wake for CountWakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+use common::{WakeCounter, connected_to_std_peer, watchdog};
 
 type Read = Pin<Box<dyn Future<Output = io::Result<Vec<u8>>>>>;
 
@@ -58,7 +47,7 @@ struct Scene {
     /// A's parked read (owning A), and A's descriptor number.
     old_read: Option<Read>,
     old_fd: RawFd,
-    old_wakes: Arc<CountWakes>,
+    old_wakes: Arc<WakeCounter>,
     /// Where B connects to.
     listener: Option<std::net::TcpListener>,
     /// Filled in by the swap.
@@ -67,7 +56,7 @@ struct Scene {
     new_read: Option<Read>,
     new_fd: RawFd,
     new_peer: Option<std::net::TcpStream>,
-    new_wakes: Arc<CountWakes>,
+    new_wakes: Arc<WakeCounter>,
 }
 
 thread_local! {
@@ -84,7 +73,7 @@ impl Wake for SwapOnWake {
                 return;
             }
             scene.swapped = true;
-            scene.old_woken_before_swap = scene.old_wakes.0.load(SeqCst);
+            scene.old_woken_before_swap = scene.old_wakes.wakes();
             // Close A: its read is dropped, its slot freed, its fd closed.
             drop(scene.old_read.take());
             // Open B: a blocking connect on loopback completes at once, and
@@ -103,17 +92,6 @@ impl Wake for SwapOnWake {
             scene.new_peer = Some(peer);
         });
     }
-}
-
-/// An evloop stream connected to a std stream that the test controls.
-async fn connected_to_std_peer() -> (TcpStream, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let stream = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    // The connection is already in the backlog: this accept does not wait.
-    let (peer, _) = listener.accept().unwrap();
-    (stream, peer)
 }
 
 #[test]
@@ -175,7 +153,7 @@ fn a_stale_event_does_not_wake_the_socket_that_reuses_the_slot_and_fd() {
                     scene.swapped,
                     scene.old_woken_before_swap,
                     scene.new_fd,
-                    scene.new_wakes.0.load(SeqCst),
+                    scene.new_wakes.wakes(),
                 )
             });
             assert!(swapped, "C's event did not arrive");
@@ -190,14 +168,10 @@ fn a_stale_event_does_not_wake_the_socket_that_reuses_the_slot_and_fd() {
             let mut b_peer = SCENE.with_borrow_mut(|scene| scene.new_peer.take().unwrap());
             b_peer.write_all(b"fresh").unwrap();
             sleep(Duration::from_millis(50)).await;
-            let (new_wakes, mut new_read) = SCENE.with_borrow_mut(|scene| {
-                (
-                    scene.new_wakes.0.load(SeqCst),
-                    scene.new_read.take().unwrap(),
-                )
-            });
+            let (new_wakes, mut new_read) = SCENE
+                .with_borrow_mut(|scene| (scene.new_wakes.wakes(), scene.new_read.take().unwrap()));
             assert_eq!(new_wakes, 1, "B's own data must wake it");
-            let waker = Waker::from(Arc::new(CountWakes::default()));
+            let waker = Waker::from(Arc::new(WakeCounter::default()));
             match new_read.as_mut().poll(&mut Context::from_waker(&waker)) {
                 Poll::Ready(Ok(data)) => assert_eq!(data, b"fresh"),
                 other => panic!("B's read after its wake-up: {other:?}"),

@@ -8,32 +8,20 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
 
-use common::{LIMIT, watchdog};
+use common::{LIMIT, SlowPolls, paused_collecting, watchdog};
 use evloop::Runtime;
-use evloop::runtime::{DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
+use evloop::runtime::DEFAULT_SLOW_POLL_THRESHOLD;
 use evloop::time::sleep_blocking;
-
-type Reports = Rc<RefCell<Vec<SlowPoll>>>;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
 /// A paused-clock runtime whose slow-poll reports land in the returned list.
-fn collecting(threshold: Option<Duration>) -> (Runtime, Reports) {
-    let reports = Reports::default();
-    let sink = reports.clone();
-    let rt = Runtime::builder()
-        .paused_clock(true)
-        .slow_poll_threshold(threshold)
-        .on_slow_poll(move |report| sink.borrow_mut().push(report.clone()))
-        .build()
-        .expect("the OS poller can be created");
-    (rt, reports)
+fn collecting(threshold: Option<Duration>) -> (Runtime, SlowPolls) {
+    paused_collecting(Runtime::builder().slow_poll_threshold(threshold))
 }
 
 #[test]
@@ -139,13 +127,8 @@ fn a_slow_main_future_is_reported_as_such() {
 fn the_default_threshold_is_100_ms() {
     watchdog(LIMIT, || {
         assert_eq!(DEFAULT_SLOW_POLL_THRESHOLD, ms(100));
-        let reports = Reports::default();
-        let sink = reports.clone();
-        let rt = Runtime::builder()
-            .paused_clock(true)
-            .on_slow_poll(move |r| sink.borrow_mut().push(r.clone()))
-            .build()
-            .unwrap();
+        // The builder's own threshold: none is set here.
+        let (rt, reports) = paused_collecting(Runtime::builder());
         rt.block_on(async {
             evloop::spawn(async { sleep_blocking(ms(100)) })
                 .await

@@ -22,6 +22,19 @@ struct SpawnOnDrop {
     handles: Handles,
 }
 
+impl SpawnOnDrop {
+    /// A spawner, the counters its tasks report to, and the list their
+    /// handles go to.
+    fn new() -> (SpawnOnDrop, Counters, Handles) {
+        let (counters, handles) = (Counters::new(), Handles::default());
+        let on_drop = SpawnOnDrop {
+            counters: counters.clone(),
+            handles: handles.clone(),
+        };
+        (on_drop, counters, handles)
+    }
+}
+
 impl Drop for SpawnOnDrop {
     fn drop(&mut self) {
         let mut spawned = Vec::with_capacity(MANY);
@@ -74,12 +87,7 @@ fn ten_thousand_tasks_spawned_from_inside_a_poll() {
 fn ten_thousand_tasks_spawned_from_the_drop_of_a_completing_task() {
     watchdog(LIMIT, || {
         let rt = common::paused();
-        let counters = Counters::new();
-        let handles = Handles::default();
-        let on_drop = SpawnOnDrop {
-            counters: counters.clone(),
-            handles: handles.clone(),
-        };
+        let (on_drop, counters, handles) = SpawnOnDrop::new();
         // The future is dropped by the loop when the task returns.
         let task = rt.spawn(async move {
             let _on_drop = on_drop;
@@ -104,12 +112,7 @@ fn ten_thousand_tasks_spawned_from_the_drop_of_a_completing_task() {
 fn ten_thousand_tasks_spawned_from_the_drop_of_an_aborted_task() {
     watchdog(LIMIT, || {
         let rt = common::paused();
-        let counters = Counters::new();
-        let handles = Handles::default();
-        let on_drop = SpawnOnDrop {
-            counters: counters.clone(),
-            handles: handles.clone(),
-        };
+        let (on_drop, counters, handles) = SpawnOnDrop::new();
         let task = rt.spawn(async move {
             let _on_drop = on_drop;
             pending::<()>().await;
@@ -128,12 +131,7 @@ fn ten_thousand_tasks_spawned_from_the_drop_of_an_aborted_task() {
 fn ten_thousand_tasks_spawned_from_the_drop_of_a_detached_output() {
     watchdog(LIMIT, || {
         let rt = common::paused();
-        let counters = Counters::new();
-        let handles = Handles::default();
-        let on_drop = SpawnOnDrop {
-            counters: counters.clone(),
-            handles: handles.clone(),
-        };
+        let (on_drop, counters, handles) = SpawnOnDrop::new();
         // Detached: the loop drops the output as soon as the task returns.
         drop(rt.spawn(async move { on_drop }));
         rt.block_on(async {
@@ -148,13 +146,8 @@ fn ten_thousand_tasks_spawned_from_the_drop_of_a_detached_output() {
 fn ten_thousand_tasks_spawned_from_a_drop_during_shutdown_are_all_cancelled() {
     watchdog(LIMIT, || {
         let rt = common::paused();
-        let counters = Counters::new();
-        let handles = Handles::default();
+        let (on_drop, counters, handles) = SpawnOnDrop::new();
         let outputs = DropCount::new();
-        let on_drop = SpawnOnDrop {
-            counters: counters.clone(),
-            handles: handles.clone(),
-        };
         let out = outputs.clone();
         let task = rt.spawn(async move {
             let _on_drop = on_drop;

@@ -10,57 +10,16 @@
 mod common;
 
 use std::cell::Cell;
-use std::future::Future;
 use std::io::Write;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use evloop::net::TcpStream;
 use evloop::time::{sleep, timeout};
 use evloop::{Either, select};
 
-use common::watchdog;
+use common::{Counters, connected_to_std_peer, watchdog};
 
 const WATCHDOG: Duration = Duration::from_secs(30);
-
-/// Counts the polls of the future it wraps.
-struct CountPolls<F> {
-    inner: Pin<Box<F>>,
-    polls: Rc<Cell<u32>>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-fn count_polls<F: Future>(inner: F) -> (CountPolls<F>, Rc<Cell<u32>>) {
-    let polls = Rc::new(Cell::new(0));
-    (
-        CountPolls {
-            inner: Box::pin(inner),
-            polls: polls.clone(),
-        },
-        polls,
-    )
-}
-
-/// An evloop stream connected to a std stream that the test controls.
-async fn connected_to_std_peer() -> (TcpStream, std::net::TcpStream) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let stream = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    // The connection is already in the backlog: this accept does not wait.
-    let (peer, _) = listener.accept().unwrap();
-    (stream, peer)
-}
 
 /// How the subject's read is dropped midway.
 #[derive(Clone, Copy, Debug)]
@@ -79,7 +38,8 @@ fn dropped_read_leaves_no_stale_wake(how: DropBy) {
             // The subject: a read that waits, then is dropped; then a wait on
             // something that never comes.
             let parked = Rc::new(Cell::new(false));
-            let (subject, subject_polls) = count_polls({
+            let subject_polls = Counters::new();
+            let subject = subject_polls.probe({
                 let stream = subject_stream.clone();
                 let parked = parked.clone();
                 async move {
@@ -102,7 +62,8 @@ fn dropped_read_leaves_no_stale_wake(how: DropBy) {
             let subject = evloop::spawn(subject);
 
             // The control: a read that stays.
-            let (control, control_polls) = count_polls(async move {
+            let control_polls = Counters::new();
+            let control = control_polls.probe(async move {
                 let mut buf = [0u8; 8];
                 let n = control_stream.read(&mut buf).await.unwrap();
                 buf[..n].to_vec()
@@ -112,18 +73,18 @@ fn dropped_read_leaves_no_stale_wake(how: DropBy) {
             while !parked.get() {
                 sleep(Duration::from_millis(5)).await;
             }
-            assert_eq!(control_polls.get(), 1, "the control waits after one poll");
-            let polls_before = subject_polls.get();
+            assert_eq!(control_polls.polls(), 1, "the control waits after one poll");
+            let polls_before = subject_polls.polls();
 
             // Data for both, in the same instant.
             subject_peer.write_all(b"late").unwrap();
             control_peer.write_all(b"now").unwrap();
             assert_eq!(control.await.unwrap(), b"now");
-            assert_eq!(control_polls.get(), 2, "one wake-up, one more poll");
+            assert_eq!(control_polls.polls(), 2, "one wake-up, one more poll");
             // Give a late, stale wake-up every chance to show.
             sleep(Duration::from_millis(20)).await;
             assert_eq!(
-                subject_polls.get(),
+                subject_polls.polls(),
                 polls_before,
                 "{how:?}: the dropped read's waker woke its task"
             );
@@ -156,14 +117,15 @@ fn a_dropped_write_leaves_the_reader_its_wake_up() {
             let (stream, mut peer) = connected_to_std_peer().await;
             let stream = Rc::new(stream);
             let reader = stream.clone();
-            let (reading, read_polls) = count_polls(async move {
+            let read_polls = Counters::new();
+            let reading = read_polls.probe(async move {
                 let mut buf = [0u8; 8];
                 let n = reader.read(&mut buf).await.unwrap();
                 buf[..n].to_vec()
             });
             let reading = evloop::spawn(reading);
             evloop::yield_now().await;
-            assert_eq!(read_polls.get(), 1);
+            assert_eq!(read_polls.polls(), 1);
             // A write that cannot finish (nobody reads the peer), dropped.
             let huge = vec![0u8; 64 << 20];
             let write = timeout(Duration::from_millis(20), stream.write_all(&huge)).await;

@@ -6,12 +6,15 @@
 //! The renderers on hand-built records are tested in `tests/trace_render.rs`;
 //! allocation with tracing off in `tests/trace_off_alloc.rs`.
 
+mod common;
+
 use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
+use common::{SlowPolls, paused_collecting};
 use evloop::Runtime;
 use evloop::runtime::SlowPoll;
 use evloop::sync::{channel, oneshot};
@@ -40,16 +43,8 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 const MAIN: u64 = 0;
 
 /// A traced runtime on the paused clock, collecting slow-poll warnings.
-fn traced() -> (Runtime, Rc<RefCell<Vec<SlowPoll>>>) {
-    let warnings = Rc::new(RefCell::new(Vec::new()));
-    let sink = warnings.clone();
-    let rt = Runtime::builder()
-        .paused_clock(true)
-        .trace(true)
-        .on_slow_poll(move |w| sink.borrow_mut().push(w.clone()))
-        .build()
-        .expect("a runtime can be built");
-    (rt, warnings)
+fn traced() -> (Runtime, SlowPolls) {
+    paused_collecting(Runtime::builder().trace(true))
 }
 
 /// Runs `future` on a fresh traced runtime; returns its output and the record.

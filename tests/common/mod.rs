@@ -3,28 +3,40 @@
 //! * [`watchdog`] runs a test body on its own thread and fails the test if it
 //!   does not finish within a real-time limit, so a lost wake shows up as a
 //!   failure naming the cause instead of a hung `cargo test`.
+//!   [`abort_after`] is the same guard for a body that cannot move to another
+//!   thread (a `!Send` future): it ends the process instead.
 //! * [`Counters`] and [`Probe`] instrument a future: how often it was polled,
 //!   woken and dropped, on which thread it was dropped, and whether two polls
 //!   ever overlapped.
 //! * [`DropCount`] and [`Token`] count drops of values (task outputs).
-//! * [`Gate`] is a future that waits until another party (any thread) opens it.
-//! * [`paused`] and [`real`] build runtimes the way the tests want them.
+//! * [`Gate`] is a latch that a task (or a blocking pool job) waits at until
+//!   another party (any thread) opens it.
+//! * [`counting_waker`] makes a waker that counts its wakes, for polling
+//!   futures by hand with [`poll_with`].
+//! * [`report_exit`] lets a test see a (pool) thread end.
+//! * [`connected_to_std_peer`] makes a loopback connection whose far end is a
+//!   blocking std socket that the test drives.
+//! * [`paused`], [`real`] and [`paused_collecting`] build runtimes the way
+//!   the tests want them.
 //!
 //! Each test file includes this module with `mod common;`; not every file
 //! uses every helper, hence the `dead_code` allowance.
 
 #![allow(dead_code)]
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, Once, mpsc};
+use std::sync::{Arc, Condvar, Mutex, Once, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use evloop::Runtime;
+use evloop::runtime::{Builder, SlowPoll};
 
 /// The real-time limit for an ordinary test body.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -71,6 +83,31 @@ where
     }
 }
 
+/// Ends the whole test process (naming `name`) unless the returned guard is
+/// dropped within `limit` of real time.
+///
+/// For a body that must stay on the test's thread (a `!Send` future run with
+/// `evloop::run`), where [`watchdog`] cannot move it: a stuck thread cannot be
+/// made to panic, so the guard's watcher thread exits the process instead.
+#[must_use = "the guard disarms the watchdog when dropped; bind it to a variable"]
+pub fn abort_after(name: &'static str, limit: Duration) -> AbortGuard {
+    let (tx, rx) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            eprintln!("watchdog: test `{name}` hung for {limit:?}; aborting");
+            std::process::exit(101);
+        }
+    });
+    AbortGuard { _disarm: tx }
+}
+
+/// The guard of [`abort_after`]: dropping it (which drops the sender the
+/// watcher waits on) disarms the watchdog.
+#[derive(Debug)]
+pub struct AbortGuard {
+    _disarm: mpsc::Sender<()>,
+}
+
 /// The text of a panic payload made by `panic!`, if it is text.
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<String> {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
@@ -115,11 +152,95 @@ pub fn real() -> Runtime {
         .expect("the OS poller can be created")
 }
 
+/// The slow-poll reports of a runtime made by [`paused_collecting`].
+pub type SlowPolls = Rc<RefCell<Vec<SlowPoll>>>;
+
+/// Builds `builder` on the paused clock, with its slow-poll reports collected
+/// in the returned list instead of printed.
+pub fn paused_collecting(builder: Builder) -> (Runtime, SlowPolls) {
+    let reports = SlowPolls::default();
+    let sink = reports.clone();
+    let rt = builder
+        .paused_clock(true)
+        .on_slow_poll(move |report| sink.borrow_mut().push(report.clone()))
+        .build()
+        .expect("the OS poller can be created");
+    (rt, reports)
+}
+
 /// Polls `future` once with a waker that does nothing (for join handles
 /// whose runtime is already gone, and for futures polled outside a loop).
 pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     let mut cx = Context::from_waker(Waker::noop());
     Pin::new(future).poll(&mut cx)
+}
+
+/// Polls `future` once with `waker` (for futures polled by hand).
+pub fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(waker))
+}
+
+/// A waker's wake count; see [`counting_waker`].
+#[derive(Debug, Default)]
+pub struct WakeCounter(AtomicUsize);
+
+impl WakeCounter {
+    /// How many times the waker (or a clone of it) was woken.
+    pub fn wakes(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+impl Wake for WakeCounter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A waker that does nothing but count its wakes, and the count.
+pub fn counting_waker() -> (Arc<WakeCounter>, Waker) {
+    let counter = Arc::new(WakeCounter::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+/// Sends its thread's id when the thread exits (a thread-local's destructor
+/// runs as the thread ends).
+struct ExitSignal {
+    id: ThreadId,
+    to: mpsc::Sender<ThreadId>,
+}
+
+impl Drop for ExitSignal {
+    fn drop(&mut self) {
+        let _ = self.to.send(self.id);
+    }
+}
+
+thread_local! {
+    static ON_EXIT: Cell<Option<ExitSignal>> = const { Cell::new(None) };
+}
+
+/// Arranges for the current thread (a pool thread, say) to send its id on
+/// `to` when it exits, so a test can see the thread go away.
+pub fn report_exit(to: &mpsc::Sender<ThreadId>) {
+    ON_EXIT.set(Some(ExitSignal {
+        id: thread::current().id(),
+        to: to.clone(),
+    }));
+}
+
+/// An evloop stream connected to a std stream that the test controls.
+pub async fn connected_to_std_peer() -> (evloop::net::TcpStream, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = evloop::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    // The connection is already in the backlog: this accept does not wait.
+    let (peer, _) = listener.accept().unwrap();
+    (stream, peer)
 }
 
 /// Yields to the loop until `done()` is true.
@@ -141,6 +262,7 @@ struct Inner {
     wakes: AtomicUsize,
     drops: AtomicUsize,
     in_poll: AtomicBool,
+    last_pending: AtomicBool,
     overlaps: AtomicUsize,
     drop_threads: Mutex<Vec<ThreadId>>,
 }
@@ -174,6 +296,12 @@ impl Counters {
         self.inner.drops.load(SeqCst)
     }
 
+    /// Whether the last poll of the probed future returned `Pending` (it
+    /// is waiting for a wake, not finished or never polled).
+    pub fn waiting(&self) -> bool {
+        self.inner.last_pending.load(SeqCst)
+    }
+
     /// How many polls started while another poll was still running.
     pub fn overlaps(&self) -> usize {
         self.inner.overlaps.load(SeqCst)
@@ -199,7 +327,8 @@ impl Counters {
     }
 }
 
-/// A future wrapper that counts polls, wakes and drops of the future inside.
+/// A future wrapper that counts polls, wakes and drops of the future inside,
+/// and remembers whether its last poll returned `Pending`.
 ///
 /// The inner future sees a waker of the probe's own that counts each wake and
 /// passes it on to the task's waker; the probe records the thread it was
@@ -250,7 +379,9 @@ impl<F: Future> Future for Probe<F> {
             counters: counters.clone(),
         }));
         let mut cx = Context::from_waker(&waker);
-        self.inner.as_mut().poll(&mut cx)
+        let result = self.inner.as_mut().poll(&mut cx);
+        inner.last_pending.store(result.is_pending(), SeqCst);
+        result
     }
 }
 
@@ -304,7 +435,8 @@ impl Drop for Token {
     }
 }
 
-/// A one-shot latch: [`wait`](Gate::wait) is pending until
+/// A one-shot latch: [`wait`](Gate::wait) is pending (and
+/// [`wait_blocking`](Gate::wait_blocking) blocks its thread) until
 /// [`open`](Gate::open) is called, from any thread.
 #[derive(Clone, Debug, Default)]
 pub struct Gate {
@@ -315,6 +447,9 @@ pub struct Gate {
 struct GateInner {
     open: AtomicBool,
     waker: Mutex<Option<Waker>>,
+    /// Signalled (with `waker` locked) when the gate opens, for
+    /// [`Gate::wait_blocking`].
+    opened: Condvar,
 }
 
 impl Gate {
@@ -323,15 +458,16 @@ impl Gate {
         Gate::default()
     }
 
-    /// Opens the gate and wakes the waiter, if any.
+    /// Opens the gate and wakes the waiters, if any.
     pub fn open(&self) {
         self.inner.open.store(true, SeqCst);
-        let waker = self
-            .inner
-            .waker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let waker = {
+            let mut slot = self.inner.waker.lock().unwrap_or_else(|e| e.into_inner());
+            // Under the lock: a blocking waiter either saw the gate open or
+            // is already waiting on the condvar.
+            self.inner.opened.notify_all();
+            slot.take()
+        };
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -349,6 +485,19 @@ impl Gate {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some()
+    }
+
+    /// Blocks the calling thread until the gate is open (for a job on a
+    /// blocking or CPU pool thread, which cannot await).
+    pub fn wait_blocking(&self) {
+        let mut slot = self.inner.waker.lock().unwrap_or_else(|e| e.into_inner());
+        while !self.inner.open.load(SeqCst) {
+            slot = self
+                .inner
+                .opened
+                .wait(slot)
+                .unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// Waits until the gate is open.

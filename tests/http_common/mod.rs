@@ -1,6 +1,10 @@
-//! Shared by the HTTP client tests: a watchdog, and scripted servers on
-//! 127.0.0.1 built on std (threads and blocking sockets), so the server
-//! side never depends on the code under test.
+//! Shared by the HTTP client tests: [`run`] under a watchdog, and scripted
+//! servers on 127.0.0.1 built on std (threads and blocking sockets), so the
+//! server side never depends on the code under test.
+//!
+//! The watchdog is `common`'s: a test binary that includes this module must
+//! also declare `mod common;` at its root (including `common` from here
+//! instead would put a second copy of it into binaries that have both).
 
 #![allow(dead_code)]
 
@@ -8,43 +12,24 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-/// How long any one test may take before the watchdog ends the process.
+/// How long any one [`run`] may take before the watchdog ends the process.
 pub const WATCHDOG: Duration = Duration::from_secs(30);
-
-/// Ends the whole test process (with a message naming the test) if it is
-/// still alive after [`WATCHDOG`]; disarmed on drop.
-pub struct Watchdog {
-    disarm: Option<mpsc::Sender<()>>,
-}
-
-/// Arms a watchdog for the test called `name`.
-pub fn watchdog(name: &'static str) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(WATCHDOG) {
-            eprintln!("watchdog: test `{name}` hung for {WATCHDOG:?}; aborting");
-            std::process::exit(101);
-        }
-    });
-    Watchdog { disarm: Some(tx) }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        if let Some(tx) = self.disarm.take() {
-            let _ = tx.send(());
-        }
-    }
-}
 
 /// Runs `future` on a fresh evloop runtime (real clock) under a watchdog.
 pub fn run<F: Future>(name: &'static str, future: F) -> F::Output {
-    let _dog = watchdog(name);
+    let _dog = crate::common::abort_after(name, WATCHDOG);
     evloop::run(future)
+}
+
+/// Fetches `url` and reads the body whole; the error if either step fails.
+pub async fn fetch(
+    client: &evloop::http::Client,
+    url: &str,
+) -> Result<Vec<u8>, evloop::http::HttpError> {
+    client.get(url).await?.bytes().await
 }
 
 /// Something a server connection can be: a plain or a TLS stream.
@@ -169,6 +154,26 @@ fn serve_with(
         }
     });
     Server { addr, accepted }
+}
+
+/// Starts a plain server that, on every connection, reads one request,
+/// sends `reply` and closes the connection.
+pub fn serve_once(reply: impl AsRef<[u8]> + Send + Sync + 'static) -> Server {
+    serve(move |conn| {
+        conn.request();
+        conn.send(reply.as_ref());
+    })
+}
+
+/// Starts a plain server that, on every connection, reads one request,
+/// sends `reply` (perhaps nothing, or part of a response) and then stalls:
+/// it keeps the connection open and silent until the client closes it.
+pub fn serve_then_stall(reply: impl AsRef<[u8]> + Send + Sync + 'static) -> Server {
+    serve(move |conn| {
+        conn.request();
+        conn.send(reply.as_ref());
+        conn.wait_for_close();
+    })
 }
 
 /// A complete response with a `Content-Length` body.
