@@ -91,4 +91,6 @@ pub mod book {
     pub mod http_client {}
     #[doc = include_str!("../book/src/seeing-the-loop.md")]
     pub mod seeing_the_loop {}
+    #[doc = include_str!("../book/src/pipeline.md")]
+    pub mod pipeline {}
 }

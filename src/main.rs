@@ -358,8 +358,9 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         reports.push(report);
     }
 
-    // The CPU work of the whole job, as the least any variant spent in the
-    // edge detector: contention only ever adds to it.
+    // The CPU work of the whole job: the least CPU time any variant spent
+    // processing (measured on each thread's CPU clock, so threads waiting
+    // for a core do not count; cache contention still may).
     let work = cpu_work.iter().copied().filter(|d| !d.is_zero()).min();
     let bound = work.map(|w| report::bound(Duration::from_millis(cli.latency_ms), w, cores));
     let mut stacked_path = None;

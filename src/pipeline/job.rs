@@ -41,8 +41,9 @@ pub struct Job {
     pub extra_roots: Vec<Vec<u8>>,
     /// Told about each step, for progress bars.
     pub progress: Arc<dyn Progress>,
-    /// Nanoseconds spent in [`steps::process`](super::steps::process),
-    /// summed over every image: the job's CPU work.
+    /// CPU nanoseconds spent in [`steps::process`](super::steps::process)
+    /// (the thread's CPU clock on Linux), summed over every image: the job's
+    /// CPU work.
     pub cpu_time: Arc<AtomicU64>,
 }
 

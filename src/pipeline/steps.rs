@@ -147,12 +147,33 @@ async fn download_async_inner(
 /// The original cannot be read or decoded, or the result cannot be saved;
 /// `job.progress` is told about it.
 pub fn process(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
-    let started = std::time::Instant::now();
+    let started = thread_cpu_time();
     let result = process_inner(job, item, original).inspect_err(|e| job.progress.failed(e));
-    let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let spent =
+        u64::try_from(thread_cpu_time().saturating_sub(started).as_nanos()).unwrap_or(u64::MAX);
     job.cpu_time
         .fetch_add(spent, std::sync::atomic::Ordering::Relaxed);
     result
+}
+
+/// CPU time this thread has used: the work itself, not the wall time, so
+/// that threads taking turns on the cores do not inflate the job's figure.
+#[cfg(target_os = "linux")]
+fn thread_cpu_time() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    std::time::Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Elsewhere, wall time since an arbitrary start (an upper bound of the CPU
+/// time when the thread is not preempted).
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_time() -> std::time::Duration {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {

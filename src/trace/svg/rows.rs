@@ -93,35 +93,43 @@ pub(super) fn build_rows(record: &Record, options: &SvgOptions) -> Vec<Row> {
         rows.push(task_row(record, &tasks, members, horizon));
     }
 
-    // Pool threads: one row each, or one per pool.
-    let mut threads: BTreeMap<(PoolKind, &str), Vec<usize>> = BTreeMap::new();
+    // Pool threads: one row each, in natural order (`blocking-2` before
+    // `blocking-10`); a pool with more threads than its share of
+    // `max_thread_rows` becomes one row, so a busy blocking pool does not
+    // also hide the CPU pool's two threads.
+    let mut threads: BTreeMap<(PoolKind, &str, u64, &str), Vec<usize>> = BTreeMap::new();
     for (i, job) in record.jobs.iter().enumerate() {
         if job.started.is_some() {
+            let name = job.thread.as_str();
+            let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            let (stem, number) = name.split_at(name.len() - digits);
+            let number = number.parse::<u64>().unwrap_or(0);
             threads
-                .entry((job.pool, job.thread.as_str()))
+                .entry((job.pool, stem, number, name))
                 .or_default()
                 .push(i);
         }
     }
-    if threads.len() <= options.max_thread_rows.max(1) {
-        for ((pool, name), jobs) in &threads {
-            rows.push(thread_row(
-                record,
-                name,
-                &format!("{pool} pool"),
-                jobs,
-                1,
-                horizon,
-            ));
-        }
-    } else {
-        let mut pools: BTreeMap<PoolKind, (usize, Vec<usize>)> = BTreeMap::new();
-        for ((pool, _), jobs) in threads {
-            let entry = pools.entry(pool).or_default();
-            entry.0 += 1;
-            entry.1.extend(jobs);
-        }
-        for (pool, (count, jobs)) in pools {
+    let mut pools: BTreeMap<PoolKind, Vec<(&str, Vec<usize>)>> = BTreeMap::new();
+    for ((pool, _, _, name), jobs) in threads {
+        pools.entry(pool).or_default().push((name, jobs));
+    }
+    let share = (options.max_thread_rows.max(1) / pools.len().max(1)).max(1);
+    for (pool, members) in pools {
+        if members.len() <= share {
+            for (name, jobs) in &members {
+                rows.push(thread_row(
+                    record,
+                    name,
+                    &format!("{pool} pool"),
+                    jobs,
+                    1,
+                    horizon,
+                ));
+            }
+        } else {
+            let count = members.len();
+            let jobs: Vec<usize> = members.into_iter().flat_map(|(_, jobs)| jobs).collect();
             let label = format!("{pool} pool × {count}");
             rows.push(thread_row(record, &label, "threads", &jobs, count, horizon));
         }
