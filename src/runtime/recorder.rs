@@ -10,6 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,7 +45,7 @@ pub(crate) struct Recorder {
     start_real: Instant,
     threshold: Duration,
     tasks: RefCell<Vec<TaskRecord>>,
-    index: RefCell<HashMap<u64, usize>>,
+    index: RefCell<HashMap<u64, usize, BuildHasherDefault<IdHasher>>>,
     parks: RefCell<Vec<Park>>,
     jumps: RefCell<Vec<ClockJump>>,
     /// Pool jobs report here from their threads.
@@ -60,7 +61,7 @@ impl Recorder {
             start_real: Instant::now(),
             threshold: threshold.unwrap_or(Duration::ZERO),
             tasks: RefCell::new(Vec::new()),
-            index: RefCell::new(HashMap::new()),
+            index: RefCell::new(HashMap::default()),
             parks: RefCell::new(Vec::new()),
             jumps: RefCell::new(Vec::new()),
             jobs: Arc::new(Mutex::new(Vec::new())),
@@ -195,5 +196,27 @@ impl Recorder {
         record.clock_jumps = self.jumps.borrow().clone();
         record.end = self.at(now);
         record
+    }
+}
+
+/// Task ids are unique counters: they need mixing, not a keyed hash. One
+/// multiplication spreads them over the table (SipHash costs more than the
+/// rest of a recorded poll).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
