@@ -6,6 +6,9 @@
 //! [`url`] parses and resolves URLs, [`head`] writes requests and parses
 //! response heads, [`body`] decides and decodes body framing, and [`error`]
 //! holds the one error type of the client.
+//!
+//! [`server`] is the other side, kept small: a read-only HTTP/1.1 server
+//! that the demo's embedded image host runs on.
 
 pub mod body;
 mod client;
@@ -15,6 +18,7 @@ pub mod error;
 pub mod head;
 mod pool;
 mod response;
+pub mod server;
 mod tls;
 pub mod url;
 

@@ -9,7 +9,7 @@
 //! HTTP/1.1 with keep-alive, `Content-Length`, query strings ignored (the
 //! clients append `?ts=...`).
 //!
-//! The server is [`http_server`](super::http_server) on an evloop
+//! The server is [`http::server`](crate::http::server) on an evloop
 //! [`Runtime`] of its own, on a thread of its own: the pipeline under test
 //! and the server never share a loop, so the server's latency is real and
 //! not affected by whatever the pipeline's loop does (or fails to do).
@@ -39,8 +39,8 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use super::http_server::{self, Request, Response, ServerConfig, ServerStats, Service};
 use super::synth;
+use crate::http::server::{self, Request, Response, ServerConfig, ServerStats, Service};
 use crate::net::TcpListener;
 use crate::sync::oneshot;
 use crate::time::sleep;
@@ -96,7 +96,7 @@ impl Default for ImageHostBuilder {
             height: synth::HEIGHT,
             latency: DEFAULT_LATENCY,
             port: 0,
-            idle_timeout: http_server::DEFAULT_IDLE_TIMEOUT,
+            idle_timeout: server::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -562,7 +562,7 @@ fn server_thread(
         // The receiver is gone only if `build` itself is gone, which it is not:
         // it waits for exactly this message.
         let _ = ready.send(Ok(()));
-        let server = http_server::serve(listener, Rc::new(service), config, stats.server.clone());
+        let server = server::serve(listener, Rc::new(service), config, stats.server.clone());
         // Sent or dropped, the other end of `stopped` means the same: stop.
         select(stopped, server).await;
     });

@@ -18,7 +18,6 @@ pub mod decode;
 pub mod edge;
 pub mod example;
 pub mod host;
-pub mod http_server;
 pub mod job;
 pub mod report;
 pub mod steps;

@@ -67,7 +67,7 @@ const SMALL_BODY: usize = 4 * 1024;
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::{DEFAULT_HEAD_LIMIT, ServerConfig};
+/// use evloop::http::server::{DEFAULT_HEAD_LIMIT, ServerConfig};
 ///
 /// let config = ServerConfig::default();
 /// assert_eq!(config.head_limit, DEFAULT_HEAD_LIMIT);
@@ -98,7 +98,7 @@ impl Default for ServerConfig {
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::parse_request;
+/// use evloop::http::server::parse_request;
 ///
 /// let (request, used) = parse_request(b"GET /a?b HTTP/1.1\r\n\r\n", 8192)
 ///     .unwrap()
@@ -147,7 +147,7 @@ impl Request {
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::parse_request;
+/// use evloop::http::server::parse_request;
 ///
 /// let rejection = parse_request(b"hello there\r\n\r\n", 8192).unwrap_err();
 /// assert_eq!(rejection.status(), 400);
@@ -206,7 +206,7 @@ impl std::error::Error for Rejection {}
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::parse_request;
+/// use evloop::http::server::parse_request;
 ///
 /// assert_eq!(parse_request(b"GET / HTTP/1.1\r\nHost: a", 8192), Ok(None));
 /// let (request, _) = parse_request(b"GET / HTTP/1.0\r\n\r\n", 8192).unwrap().unwrap();
@@ -274,7 +274,7 @@ pub fn parse_request(buf: &[u8], limit: usize) -> Result<Option<(Request, usize)
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::Response;
+/// use evloop::http::server::Response;
 ///
 /// let not_found = Response::text(404, "not found\n");
 /// assert_eq!((not_found.status, &*not_found.body), (404, &b"not found\n"[..]));
@@ -333,7 +333,7 @@ fn reason(status: u16) -> &'static str {
 ///
 /// ```
 /// use std::future::{Future, ready};
-/// use evloop::pipeline::http_server::{Request, Response, Service, parse_request};
+/// use evloop::http::server::{Request, Response, Service, parse_request};
 ///
 /// struct Hello;
 /// impl Service for Hello {
@@ -356,7 +356,7 @@ pub trait Service {
 /// # Examples
 ///
 /// ```
-/// use evloop::pipeline::http_server::ServerStats;
+/// use evloop::http::server::ServerStats;
 ///
 /// let stats = ServerStats::default();
 /// assert_eq!((stats.connections_accepted(), stats.requests_served()), (0, 0));
@@ -399,7 +399,7 @@ impl ServerStats {
 /// use std::io::{Read, Write};
 /// use std::rc::Rc;
 /// use std::sync::Arc;
-/// use evloop::pipeline::http_server::{Request, Response, ServerConfig, ServerStats, Service, serve};
+/// use evloop::http::server::{Request, Response, ServerConfig, ServerStats, Service, serve};
 ///
 /// struct Hello;
 /// impl Service for Hello {
