@@ -54,6 +54,10 @@ pub fn main_task() -> Vec<String> {
 
 /// Times the lesson and prints its result, as the Python script does.
 pub fn main() {
+    if evloop::trace::TraceArgs::from_env().wanted() {
+        // The other lessons draw their loop; this one has none to draw.
+        eprintln!("example1 runs without an event loop: there is no timeline to draw");
+    }
     // Outside a runtime, `evloop::time::Instant` is the real clock.
     let started = Instant::now();
     let results = main_task();

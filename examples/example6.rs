@@ -85,8 +85,11 @@ pub async fn main_task(unit: Duration) -> Vec<String> {
 
 /// Runs the lesson on a fresh runtime, timing it, and prints its result.
 pub fn main() {
+    // `--timeline t.svg` and `--trace t.json` draw what the loop and the pool
+    // threads did; without them this is `evloop::run`.
+    let trace = evloop::trace::TraceArgs::from_env();
     let started = Instant::now();
-    let results = evloop::run(main_task(SECOND));
+    let results = trace.run("example6", main_task(SECOND));
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
 }

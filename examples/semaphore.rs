@@ -78,8 +78,10 @@ async fn download(
 }
 
 fn main() {
+    // `--timeline t.svg` draws the ten downloads and the cap on them.
+    let trace = evloop::trace::TraceArgs::from_env();
     let start = Instant::now();
-    let most = evloop::run(async move {
+    let most = trace.run("semaphore", async move {
         let semaphore = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let in_flight = Rc::new(InFlight::default());
         let downloads = DOWNLOAD_MS
