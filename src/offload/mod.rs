@@ -38,6 +38,7 @@ use pool::Pool;
 pub use pool::{PoolKind, PoolStats};
 
 use crate::runtime::context;
+use crate::runtime::core::Core;
 use crate::runtime::shared::Shared;
 use crate::task::{self, JoinHandle};
 
@@ -55,18 +56,20 @@ impl crate::runtime::core::Extension for Pools {
     }
 }
 
-fn pools() -> Option<(Rc<Pools>, Arc<Shared>)> {
-    context::with_core(|core| {
-        let pools = core.extension(|core| Pools {
-            blocking: Pool::new(
-                PoolKind::Blocking,
-                core.config.max_blocking_threads,
-                Some(core.config.blocking_idle_timeout),
-            ),
-            cpu: Pool::new(PoolKind::Cpu, core.config.cpu_threads, None),
-        });
-        (pools, core.shared.clone())
+/// The pools of `core`, made on first use with the runtime's settings.
+fn pools_of(core: &Core) -> Rc<Pools> {
+    core.extension(|core| Pools {
+        blocking: Pool::new(
+            PoolKind::Blocking,
+            core.config.max_blocking_threads,
+            Some(core.config.blocking_idle_timeout),
+        ),
+        cpu: Pool::new(PoolKind::Cpu, core.config.cpu_threads, None),
     })
+}
+
+fn pools() -> Option<(Rc<Pools>, Arc<Shared>)> {
+    context::with_core(|core| (pools_of(core), core.shared.clone()))
 }
 
 /// Runs a blocking closure on the blocking pool (asyncio's `to_thread`).
@@ -127,14 +130,7 @@ where
 /// outside a runtime).
 pub fn stats(kind: PoolKind) -> PoolStats {
     context::with_core(|core| {
-        let pools = core.extension(|core| Pools {
-            blocking: Pool::new(
-                PoolKind::Blocking,
-                core.config.max_blocking_threads,
-                Some(core.config.blocking_idle_timeout),
-            ),
-            cpu: Pool::new(PoolKind::Cpu, core.config.cpu_threads, None),
-        });
+        let pools = pools_of(core);
         match kind {
             PoolKind::Blocking => pools.blocking.stats(),
             PoolKind::Cpu => pools.cpu.stats(),
