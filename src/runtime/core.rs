@@ -4,7 +4,7 @@
 //!
 //! 1. poll up to [`BUDGET`] tasks from the local run queue;
 //! 2. move tasks woken from other threads into the local queue;
-//! 3. fire expired timers;
+//! 3. fire expired timers (the tasks they wake go to the front of the queue);
 //! 4. poll the OS for IO: with a zero timeout if anything is ready, otherwise
 //!    blocking until the next deadline or a wake (the paused clock jumps to
 //!    the next deadline instead, when nothing else can happen);
@@ -320,9 +320,17 @@ impl Core {
         self.timers.borrow_mut().fire(self.clock.now(), &mut wakers);
         if !wakers.is_empty() {
             self.doing(Doing::Timers);
+            let before = self.queue.borrow().len();
             for waker in wakers.drain(..) {
                 waker.wake();
             }
+            // Tasks whose deadline passed go ahead of the queue, in deadline
+            // order: they have waited already, and behind a long queue (say,
+            // 100,000 fresh tasks) they would be late by its whole length.
+            let mut queue = self.queue.borrow_mut();
+            let woken = queue.len().saturating_sub(before);
+            queue.rotate_right(woken);
+            drop(queue);
             self.doing(Doing::Nothing);
         }
         *self.scratch_wakers.borrow_mut() = wakers;

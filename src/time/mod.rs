@@ -3,8 +3,9 @@
 //!
 //! Every timer lives in one structure of the loop (a binary heap over a slab,
 //! in `runtime/timers.rs`), never a thread per timer. The loop parks in the OS
-//! poller until the earliest deadline. Deadlines are never fired early; the
-//! poller's millisecond timeout is rounded up.
+//! poller until the earliest deadline. Deadlines are never fired early: the
+//! poller's millisecond timeout is rounded up, and on Linux a timerfd armed
+//! for the exact deadline ends the wait to the microsecond.
 //!
 //! With [`Builder::paused_clock`](crate::runtime::Builder::paused_clock) the
 //! clock is virtual: it jumps to the next deadline whenever nothing else can
