@@ -110,6 +110,9 @@ impl Runtime {
     /// Tasks that are waiting with no waker anywhere: each returned
     /// `Pending` without storing its waker, so nothing can ever wake it (a
     /// lost wake-up). Meaningful between `block_on` calls, when no task runs.
+    ///
+    /// A task parked on a sleep that never ends (`sleep(Duration::MAX)`) is
+    /// listed too, and rightly: nothing will ever wake it either.
     pub fn lost_wakeups(&self) -> Vec<LostWakeup> {
         self.core
             .owned
