@@ -11,6 +11,7 @@
 //! Async Results: Test
 //! Empty Future: SettableFuture { value: None }
 //! Future Result: Test
+//! Future Result: from a thread
 //! Finished in 0.10 seconds
 //! ```
 //!
@@ -29,8 +30,9 @@
 //!    everything else; the returned `JoinHandle` is a future of its result.
 //! 4. A **settable future** (what asyncio simply calls a `Future`) is one
 //!    whose result is put in from outside: one side sets the value, the other
-//!    awaits it. evloop's is `evloop::sync::oneshot::channel()`; this example
-//!    writes a small one by hand, `Settable`, to show how it works.
+//!    awaits it. This example writes a small one by hand, `settable()`, to
+//!    show how it works, then uses evloop's own,
+//!    `evloop::sync::oneshot::channel()`, set from another thread.
 //!
 //! The only wait is the coroutine's 0.1 s sleep, hence the total time.
 
@@ -203,7 +205,25 @@ pub async fn main_task() -> Vec<String> {
     let future_result = fut.await;
     say(future_result.clone());
 
-    vec![format!("ready on poll {polls}"), task_result, future_result]
+    // The same with evloop's own settable future, `oneshot`, set this time
+    // from another thread: the send wakes the loop, wherever it comes from.
+    let (sender, receiver) = evloop::sync::oneshot::channel();
+    let setter = std::thread::spawn(move || sender.send("Future Result: from a thread".to_owned()));
+    let oneshot_result = receiver
+        .await
+        .expect("the sender sends before it is dropped");
+    setter
+        .join()
+        .expect("the setting thread does not panic")
+        .expect("the receiver is still there");
+    say(oneshot_result.clone());
+
+    vec![
+        format!("ready on poll {polls}"),
+        task_result,
+        future_result,
+        oneshot_result,
+    ]
 }
 
 /// Runs the lesson on a fresh runtime, timing it.

@@ -85,12 +85,13 @@ fn terms_shows_four_terms_in_a_tenth_of_a_second() {
         [
             "ready on poll 3",
             "Async Results: Test",
-            "Future Result: Test"
+            "Future Result: Test",
+            "Future Result: from a thread"
         ]
     );
     assert_eq!(took, MS(100), "only the coroutine's 0.1 s sleep takes time");
     let printed = terms::take_transcript();
-    assert_eq!(printed.len(), 8, "{printed:#?}");
+    assert_eq!(printed.len(), 9, "{printed:#?}");
     assert_eq!(printed[0], "A future: Countdown { left: 2, polls: 0 }");
     assert_eq!(
         printed[1],
@@ -107,6 +108,7 @@ fn terms_shows_four_terms_in_a_tenth_of_a_second() {
     assert_eq!(printed[5], "Async Results: Test");
     assert_eq!(printed[6], "Empty Future: SettableFuture { value: None }");
     assert_eq!(printed[7], "Future Result: Test");
+    assert_eq!(printed[8], "Future Result: from a thread");
     assert!(warnings.borrow().is_empty());
 }
 
