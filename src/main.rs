@@ -400,12 +400,6 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         println!("{}", report::json(&reports, &extra));
     } else {
         println!("\n{}", report::table(&reports, bound));
-        for (variant, report) in variants.iter().zip(&reports) {
-            if report.outcomes.is_empty() {
-                continue;
-            }
-            let _ = variant;
-        }
         if !records.is_empty() {
             println!("timelines:");
             for (name, _) in &records {

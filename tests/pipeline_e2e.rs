@@ -766,3 +766,28 @@ fn demo_fetches_https_urls_from_a_file_with_a_ca_cert() {
         );
     });
 }
+
+#[test]
+fn demo_with_a_bad_ca_cert_says_so_in_one_line() {
+    watchdog(DEMO_LIMIT, || {
+        let dir = TempDir::new("demo-bad-ca");
+        let out = dir.path().join("out");
+        let out = out.to_str().expect("a UTF-8 path");
+        let missing = dir.path().join("missing.pem");
+        let missing = missing.to_str().expect("a UTF-8 path");
+        let output = demo(&["--ca-cert", missing, "--out", out], DEMO_LIMIT);
+        let line = one_error_line(&output);
+        assert!(line.contains("missing.pem"), "{line}");
+        // A PEM file with no certificate in it is refused, naming it.
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "-----BEGIN NOTHING-----\n-----END NOTHING-----\n")
+            .expect("the file is written");
+        let empty = empty.to_str().expect("a UTF-8 path");
+        let output = demo(&["--ca-cert", empty, "--out", out], DEMO_LIMIT);
+        let line = one_error_line(&output);
+        assert!(
+            line.contains("empty.pem") && line.contains("no certificate"),
+            "{line}"
+        );
+    });
+}

@@ -488,3 +488,43 @@ fn a_cancelled_timer_does_not_move_the_paused_clock() {
         opener.join().expect("the opener does not panic");
     });
 }
+
+/// A task whose timer fires while a long queue of other tasks is waiting runs
+/// before that queue, not behind it: it has waited already. Here a poll
+/// spawns 500 tasks and then holds the loop past the timer's deadline (the
+/// paused clock's `sleep_blocking`); the sleeper must run after at most one
+/// tick's budget of them, not after all 500.
+#[test]
+fn a_task_woken_by_its_timer_runs_ahead_of_the_queue() {
+    watchdog(LIMIT, || {
+        let rt = common::paused();
+        let ran_before_sleeper = rt.block_on(async {
+            let counter = Rc::new(Cell::new(0usize));
+            let seen = counter.clone();
+            let sleeper = evloop::spawn(async move {
+                evloop::time::sleep(Duration::from_millis(1)).await;
+                seen.get()
+            });
+            let queued = counter.clone();
+            let spawner = evloop::spawn(async move {
+                for _ in 0..500 {
+                    let c = queued.clone();
+                    drop(evloop::spawn(async move { c.set(c.get() + 1) }));
+                }
+                // Hold the loop past the sleeper's deadline.
+                evloop::time::sleep_blocking(Duration::from_millis(2));
+            });
+            spawner.await.expect("the spawner finishes");
+            let ran = sleeper.await.expect("the sleeper finishes");
+            // The queue still runs, after the sleeper.
+            while counter.get() < 500 {
+                evloop::yield_now().await;
+            }
+            ran
+        });
+        assert!(
+            ran_before_sleeper < 500,
+            "the sleeper waited behind all {ran_before_sleeper} queued tasks"
+        );
+    });
+}

@@ -244,6 +244,9 @@ impl Dispatch for Reactor {
         if reader.is_none() && writer.is_none() {
             return;
         }
+        // Only a traced socket has a label: untraced, the wakes go straight
+        // through, without telling the recorder anything.
+        let traced = label.is_some();
         if let Some(label) = label {
             context::with_core(|core| core.doing(Doing::Io(label)));
         }
@@ -253,7 +256,9 @@ impl Dispatch for Reactor {
         if let Some(w) = writer {
             w.wake();
         }
-        context::with_core(|core| core.doing(Doing::Nothing));
+        if traced {
+            context::with_core(|core| core.doing(Doing::Nothing));
+        }
     }
 }
 

@@ -46,10 +46,20 @@ fn parse(variant: &str) -> Result<Flags, String> {
                 .map_err(|_| format!("{flag}: not a whole number: {v:?}"))
         };
         match flag.as_str() {
-            "--images" => flags.images = number(value()?)?.clamp(1, 10_000) as u32,
+            "--images" => {
+                flags.images = match number(value()?)? {
+                    n @ 1..=10_000 => n as u32,
+                    n => return Err(format!("--images: {n} is not in 1..=10000")),
+                }
+            }
             "--latency-ms" => flags.latency = Duration::from_millis(number(value()?)?),
             "--base-url" => flags.base_url = Some(value()?),
-            "--concurrency" => flags.concurrency = number(value()?)?.max(1) as usize,
+            "--concurrency" => {
+                flags.concurrency = match number(value()?)? {
+                    n @ 1..=1024 => n as usize,
+                    n => return Err(format!("--concurrency: {n} is not in 1..=1024")),
+                }
+            }
             "--out" => flags.out = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown flag {other:?}")),
         }

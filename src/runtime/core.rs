@@ -240,21 +240,21 @@ impl Core {
             let task = self.queue.borrow_mut().pop_front();
             let Some(task) = task else { break };
             self.polling.set(Some(task.id()));
-            let ran = match &self.recorder {
-                None => self.owned.run(&task),
+            match &self.recorder {
+                // What the run did matters only to the recorder.
+                None => {
+                    let _ = self.owned.run(&task);
+                }
                 Some(rec) => {
                     let id = task.id().as_u64();
                     rec.poll_start(id, self.clock.now());
-                    let ran = self.owned.run(&task);
-                    let end = match ran {
+                    let end = match self.owned.run(&task) {
                         Ran::Complete(end) => Some(end),
-                        _ => None,
+                        Ran::Pending | Ran::Stale => None,
                     };
                     rec.poll_end(id, self.clock.now(), end);
-                    ran
                 }
-            };
-            let _ = ran;
+            }
             self.polling.set(None);
             if let Some(start) = last {
                 let now = self.clock.stamp();
