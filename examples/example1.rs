@@ -20,6 +20,7 @@
 //! Nothing overlaps, because a blocked thread can do nothing else.
 
 use std::cell::RefCell;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use evloop::time::{Instant, sleep_blocking};
@@ -53,8 +54,8 @@ pub fn main_task() -> Vec<String> {
 }
 
 /// Times the lesson and prints its result, as the Python script does.
-pub fn main() {
-    if evloop::trace::TraceArgs::from_env().wanted() {
+pub fn main() -> ExitCode {
+    if std::env::args().any(|a| a.starts_with("--timeline") || a.starts_with("--trace")) {
         // The other lessons draw their loop; this one has none to draw.
         eprintln!("example1 runs without an event loop: there is no timeline to draw");
     }
@@ -63,6 +64,7 @@ pub fn main() {
     let results = main_task();
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, kept so that `tests/lessons.rs` can check the

@@ -26,9 +26,12 @@
 //! both at t = 2 s.
 
 use std::cell::RefCell;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use evloop::Runtime;
 use evloop::time::{Instant, sleep};
+use evloop::trace::TraceArgs;
 
 /// Pretends to fetch something that takes `seconds` to arrive, by waiting
 /// on the loop's timer (asyncio's `await asyncio.sleep(seconds)`).
@@ -54,14 +57,26 @@ pub async fn main_task() -> Vec<String> {
 }
 
 /// Runs the lesson on a fresh runtime, timing it, and prints its result.
-pub fn main() {
+pub fn main() -> ExitCode {
     // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
     // book's chapter "Seeing the loop"); without them this is `evloop::run`.
-    let trace = evloop::trace::TraceArgs::from_env();
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace,
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = Runtime::builder()
+        .trace_output(trace.titled("example4"))
+        .build()
+        .expect("the OS gives a new runtime its poller");
     let started = Instant::now();
-    let results = trace.run("example4", main_task());
+    let results = rt.block_on(main_task());
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, kept so that `tests/lessons.rs` can check the

@@ -34,9 +34,12 @@
 //! blocking work off the loop with `evloop::spawn_blocking`.
 
 use std::cell::RefCell;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use evloop::Runtime;
 use evloop::time::{Instant, sleep_blocking};
+use evloop::trace::TraceArgs;
 
 /// A fetch written with a blocking wait: the mistake of this lesson.
 ///
@@ -79,14 +82,26 @@ pub async fn main_task() -> Vec<String> {
 ///
 /// `evloop::run` uses the default settings, so slow polls are reported on
 /// stderr.
-pub fn main() {
+pub fn main() -> ExitCode {
     // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
     // book's chapter "Seeing the loop"); without them this is `evloop::run`.
-    let trace = evloop::trace::TraceArgs::from_env();
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace,
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = Runtime::builder()
+        .trace_output(trace.titled("example5"))
+        .build()
+        .expect("the OS gives a new runtime its poller");
     let started = Instant::now();
-    let results = trace.run("example5", main_task());
+    let results = rt.block_on(main_task());
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, kept so that `tests/lessons.rs` can check the

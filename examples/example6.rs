@@ -45,6 +45,9 @@
 //! CPU work, so the CPU pool is the wrong home for it in real code; the
 //! lesson uses it to show that pool's size, exactly as the tutorial does.
 
+use evloop::Runtime;
+use evloop::trace::TraceArgs;
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -84,14 +87,26 @@ pub async fn main_task(unit: Duration) -> Vec<String> {
 }
 
 /// Runs the lesson on a fresh runtime, timing it, and prints its result.
-pub fn main() {
+pub fn main() -> ExitCode {
     // `--timeline t.svg` and `--trace t.json` draw what the loop and the pool
     // threads did; without them this is `evloop::run`.
-    let trace = evloop::trace::TraceArgs::from_env();
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace,
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = Runtime::builder()
+        .trace_output(trace.titled("example6"))
+        .build()
+        .expect("the OS gives a new runtime its poller");
     let started = Instant::now();
-    let results = trace.run("example6", main_task(SECOND));
+    let results = rt.block_on(main_task(SECOND));
     println!("{results:?}");
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, and when, kept so that `tests/example6.rs` can

@@ -50,10 +50,12 @@
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use evloop::time::{Instant, sleep};
-use evloop::{GroupError, TaskGroup, join_all, try_join_all};
+use evloop::trace::TraceArgs;
+use evloop::{GroupError, Runtime, TaskGroup, join_all, try_join_all};
 
 /// Pretends to fetch something that takes `seconds` to arrive (the
 /// tutorial's `fetch_data`, which prints nothing in this lesson).
@@ -324,21 +326,36 @@ pub async fn failure_drills() {
 }
 
 /// Runs the lesson, then the failure drills, each timed, on fresh runtimes.
-pub fn main() {
+pub fn main() -> ExitCode {
     // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
     // book's chapter "Seeing the loop"); without them this is `evloop::run`.
-    let trace = evloop::trace::TraceArgs::from_env();
+    // The drills run on a second runtime, whose pictures replace the first's.
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace,
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = |title: &str| {
+        Runtime::builder()
+            .trace_output(trace.clone().titled(title))
+            .build()
+            .expect("the OS gives a new runtime its poller")
+    };
     let started = Instant::now();
-    println!("{}", trace.run("example7", main_task()));
+    println!("{}", runtime("example7").block_on(main_task()));
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
 
     println!();
     let started = Instant::now();
-    trace.run("example7: failures", failure_drills());
+    runtime("example7: failures").block_on(failure_drills());
     println!(
         "Failure drills finished in {:.2} seconds",
         started.elapsed().as_secs_f64()
     );
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, kept so that `tests/lessons.rs` can check the

@@ -12,12 +12,15 @@
 //! examples/pipeline_semaphore.rs does the same with real HTTP requests.
 
 use std::cell::Cell;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use evloop::Runtime;
 use evloop::sync::Semaphore;
 use evloop::time::{Instant, sleep};
+use evloop::trace::TraceArgs;
 
 /// How many downloads may run at once.
 const MAX_IN_FLIGHT: usize = 3;
@@ -77,11 +80,22 @@ async fn download(
     // `_permit` drops here, and the oldest waiting download starts.
 }
 
-fn main() {
+fn main() -> ExitCode {
     // `--timeline t.svg` draws the ten downloads and the cap on them.
-    let trace = evloop::trace::TraceArgs::from_env();
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace.titled("semaphore"),
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = Runtime::builder()
+        .trace_output(trace)
+        .build()
+        .expect("the OS gives a new runtime its poller");
     let start = Instant::now();
-    let most = trace.run("semaphore", async move {
+    let most = rt.block_on(async move {
         let semaphore = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let in_flight = Rc::new(InFlight::default());
         let downloads = DOWNLOAD_MS
@@ -100,4 +114,5 @@ fn main() {
         start.elapsed().as_secs_f64(),
         serial as f64 / 1000.0
     );
+    ExitCode::SUCCESS
 }

@@ -40,11 +40,14 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use evloop::Runtime;
 use evloop::time::{Instant, sleep};
+use evloop::trace::TraceArgs;
 
 // 1. A future, by hand. ------------------------------------------------------
 
@@ -227,13 +230,25 @@ pub async fn main_task() -> Vec<String> {
 }
 
 /// Runs the lesson on a fresh runtime, timing it.
-pub fn main() {
+pub fn main() -> ExitCode {
     // `--timeline t.svg` and `--trace t.json` draw what the loop did (the
     // book's chapter "Seeing the loop"); without them this is `evloop::run`.
-    let trace = evloop::trace::TraceArgs::from_env();
+    let trace = match TraceArgs::from_env() {
+        Ok(trace) => trace,
+        Err(usage) => {
+            // A flag without its file name: a usage error, as clap would say.
+            eprintln!("error: {usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = Runtime::builder()
+        .trace_output(trace.titled("terms"))
+        .build()
+        .expect("the OS gives a new runtime its poller");
     let started = Instant::now();
-    trace.run("terms", main_task());
+    rt.block_on(main_task());
     println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
 }
 
 // What the lesson printed, kept so that `tests/lessons.rs` can check the

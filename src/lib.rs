@@ -44,9 +44,11 @@
 
 mod combine;
 pub mod fs;
+#[cfg(feature = "http")]
 pub mod http;
 pub mod io;
 pub mod offload;
+#[cfg(feature = "app")]
 pub mod pipeline;
 pub mod runtime;
 pub mod sync;
@@ -87,10 +89,13 @@ pub mod book {
     pub mod offloading {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
+    #[cfg(feature = "http")]
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
+    #[cfg(feature = "render")]
     #[doc = include_str!("../book/src/seeing-the-loop.md")]
     pub mod seeing_the_loop {}
+    #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
 }

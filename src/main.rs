@@ -141,8 +141,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Tour) = cli.command {
-        tour::run();
-        return ExitCode::SUCCESS;
+        return tour::run();
     }
     match demo(&cli) {
         Ok(code) => code,

@@ -19,9 +19,11 @@ use evloop::Runtime;
 use evloop::runtime::SlowPoll;
 use evloop::sync::{channel, oneshot};
 use evloop::time::sleep;
+#[cfg(feature = "render")]
 use evloop::trace::chrome::chrome_trace_json;
 use evloop::trace::record::{Record, Span, TaskRecord, WakeSource};
 use evloop::trace::stats::{Verdict, task_stats};
+#[cfg(feature = "render")]
 use evloop::trace::svg::{SvgOptions, timeline_svg};
 
 #[allow(dead_code, reason = "the example's `main` is not called here")]
@@ -459,6 +461,7 @@ fn the_main_futures_wakes_are_recorded_with_their_sources() {
 // Renderers on a real recording
 // ---------------------------------------------------------------------------
 
+#[cfg(feature = "render")]
 fn example3_record() -> Record {
     example3::take_transcript();
     let (_, record, _) = record_of(example3::main_task());
@@ -466,6 +469,7 @@ fn example3_record() -> Record {
     record
 }
 
+#[cfg(feature = "render")]
 #[test]
 fn the_chrome_trace_of_a_run_has_what_perfetto_needs() {
     let record = example3_record();
@@ -525,6 +529,7 @@ fn the_chrome_trace_of_a_run_has_what_perfetto_needs() {
     assert!(timer_wakes.contains(&2_000_000.0), "{timer_wakes:?}");
 }
 
+#[cfg(feature = "render")]
 #[test]
 fn the_svg_timeline_of_a_run_is_xml_with_one_row_per_task() {
     let record = example3_record();
@@ -619,7 +624,10 @@ fn with_tracing_off_there_is_no_record() {
         .expect("a runtime can be built");
     rt.block_on(sleep(MS(1)));
     assert!(rt.trace_record().is_none());
-    assert!(rt.block_on(async { evloop::trace::current() }).is_none());
+    assert!(
+        rt.block_on(async { evloop::runtime::current_trace() })
+            .is_none()
+    );
 }
 
 #[test]
@@ -629,9 +637,9 @@ fn the_record_is_readable_from_inside_the_run() {
             .name("napper")
             .spawn(sleep(SECS(1)));
         handle.await.expect("the napper finishes");
-        let now = evloop::trace::current().expect("tracing is on");
+        let now = evloop::runtime::current_trace().expect("tracing is on");
         assert_eq!(now.end, SECS(1));
-        evloop::trace::summary().expect("tracing is on")
+        evloop::trace::stats::summary_table(&now)
     });
     assert!(
         summary.lines().any(|l| l.starts_with("napper")),
@@ -658,6 +666,7 @@ fn a_pool_job_is_recorded_with_its_thread() {
 // The book's pictures
 // ---------------------------------------------------------------------------
 
+#[cfg(feature = "render")]
 /// The timelines of lessons 2, 3 and 5 under the paused clock, as the
 /// chapter "Seeing the loop" shows them: (file name, SVG).
 fn book_timelines() -> Vec<(&'static str, String)> {
@@ -697,6 +706,7 @@ fn book_timelines() -> Vec<(&'static str, String)> {
     ]
 }
 
+#[cfg(feature = "render")]
 /// Renders the book's timelines and checks they parse. With
 /// `EVLOOP_WRITE_BOOK_IMAGES=book/src/img` it also writes them there: that
 /// is how the chapter's pictures are made.

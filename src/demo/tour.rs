@@ -6,6 +6,8 @@
 //! included below as a module), so it shows exactly what
 //! `cargo run --example NAME` shows.
 
+use std::process::ExitCode;
+
 #[path = "../../examples/terms.rs"]
 mod terms;
 
@@ -37,7 +39,7 @@ struct Lesson {
     /// What it shows, in one line.
     shows: &'static str,
     /// The example's `main`: prints the lesson and its time.
-    run: fn(),
+    run: fn() -> ExitCode,
 }
 
 /// The lessons in the tutorial's order.
@@ -84,12 +86,17 @@ const LESSONS: [Lesson; 8] = [
     },
 ];
 
-/// Runs every lesson in order.
-pub fn run() {
+/// Runs every lesson in order; stops at the first that fails (a usage
+/// error of the trace flags, say) and returns its status.
+pub fn run() -> ExitCode {
     println!("evloop tour: the asyncio tutorial's lessons, on the real clock (about 30 s).");
     for lesson in &LESSONS {
         println!();
         println!("=== {}: {}", lesson.name, lesson.shows);
-        (lesson.run)();
+        let status = (lesson.run)();
+        if status != ExitCode::SUCCESS {
+            return status;
+        }
     }
+    ExitCode::SUCCESS
 }

@@ -120,9 +120,17 @@ where
 {
     match setup(variant) {
         Ok((job, flags, _host)) => {
-            let report = flags
-                .trace
-                .run(&format!("pipeline: {variant}"), run(Arc::new(job)));
+            let rt = match crate::Runtime::builder()
+                .trace_output(flags.trace.titled(format!("pipeline: {variant}")))
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot create a runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let report = rt.block_on(run(Arc::new(job)));
             finish(&report)
         }
         Err(e) => {

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{Runtime, SlowPoll};
+use crate::trace::TraceArgs;
 
 /// The default slow-poll threshold, as asyncio's debug mode uses.
 pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);
@@ -27,8 +28,9 @@ pub(crate) struct Config {
     pub(crate) blocking_idle_timeout: Duration,
     pub(crate) cpu_threads: usize,
     pub(crate) trace: bool,
-    /// Set from `EVLOOP_TRACE`: what to write when the runtime is dropped.
-    pub(crate) trace_env: Option<String>,
+    /// What to print and write when the runtime is dropped (from
+    /// `EVLOOP_TRACE`, or [`Builder::trace_output`]).
+    pub(crate) trace_output: Option<TraceArgs>,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -61,12 +63,11 @@ impl Builder {
     /// trace are written there too.
     pub fn new() -> Builder {
         let env = std::env::var("EVLOOP_TRACE").ok().filter(|v| !v.is_empty());
-        let mut builder = Builder::defaults();
-        if env.is_some() {
-            builder.config.trace = true;
-            builder.config.trace_env = env;
+        let builder = Builder::defaults();
+        match env {
+            Some(value) => builder.trace_output(TraceArgs::from_trace_env(&value)),
+            None => builder,
         }
-        builder
     }
 
     fn defaults() -> Builder {
@@ -79,7 +80,7 @@ impl Builder {
                 blocking_idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
                 cpu_threads: num_cpus::get().max(1),
                 trace: false,
-                trace_env: None,
+                trace_output: None,
             },
         }
     }
@@ -146,6 +147,32 @@ impl Builder {
     /// measurable when off.
     pub fn trace(mut self, on: bool) -> Builder {
         self.config.trace = on;
+        self
+    }
+
+    /// Records a trace (as [`trace`](Builder::trace) does) when `outputs`
+    /// asks for anything, and when the runtime is dropped prints the
+    /// summary table and writes the timeline and Chrome trace that
+    /// `outputs` names, saying on stderr where each went. This is what the
+    /// lessons' `--timeline FILE.svg` and `--trace FILE.json` flags do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::trace::TraceArgs;
+    ///
+    /// let (outputs, _) = TraceArgs::parse(Vec::<String>::new()).unwrap();
+    /// let rt = evloop::Runtime::builder().trace_output(outputs).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// assert!(rt.trace_record().is_none()); // nothing was asked for: no tracing
+    /// ```
+    pub fn trace_output(mut self, outputs: TraceArgs) -> Builder {
+        if outputs.wanted() {
+            self.config.trace = true;
+            self.config.trace_output = Some(outputs);
+        } else {
+            self.config.trace_output = None;
+        }
         self
     }
 

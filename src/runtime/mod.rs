@@ -134,8 +134,10 @@ impl Drop for Runtime {
             for lost in self.lost_wakeups() {
                 eprintln!("{lost}");
             }
-            if let (Some(env), Some(record)) = (&self.core.config.trace_env, self.trace_record()) {
-                crate::trace::output::write_for_env(env, &record);
+            if let (Some(outputs), Some(record)) =
+                (&self.core.config.trace_output, self.trace_record())
+            {
+                outputs.report(&record);
             }
         }
         // Cancel what is left with this loop as the current one, so that
@@ -151,6 +153,25 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime").field("core", &self.core).finish()
     }
+}
+
+/// The trace recorded so far by the runtime running on this thread, if
+/// tracing is on ([`Builder::trace`]); `None` outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let rt = evloop::Runtime::builder().trace(true).build().unwrap();
+/// let labels = rt.block_on(async {
+///     evloop::task::Builder::new().name("napper").spawn(async {}).await.unwrap();
+///     let record = evloop::runtime::current_trace().unwrap();
+///     record.tasks.iter().map(|t| t.label()).collect::<Vec<_>>()
+/// });
+/// assert!(labels.contains(&"napper".to_string())); // beside the main future
+/// assert!(evloop::runtime::current_trace().is_none()); // outside a runtime
+/// ```
+pub fn current_trace() -> Option<crate::trace::record::Record> {
+    context::with_core(|core| core.trace_record()).flatten()
 }
 
 /// Runs a future on a new runtime and returns its output (`asyncio.run`).

@@ -1,10 +1,12 @@
 //! Seeing the loop: what the runtime records while tracing, and three ways to
 //! read it (a statistics table, a Chrome trace, an SVG timeline).
 
+#[cfg(feature = "render")]
 pub mod chrome;
-pub(crate) mod output;
+mod output;
 pub mod record;
 pub mod stats;
+#[cfg(feature = "render")]
 pub mod svg;
 
-pub use output::{TraceArgs, current, summary};
+pub use output::TraceArgs;
