@@ -12,7 +12,8 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::raw::{Header, Meta, NewTask, RawTask, RunOutcome};
+use super::raw::{Header, Meta, NewTask, RawTask};
+use super::vtable::RunOutcome;
 use super::{End, Id, JoinHandle, Schedule};
 
 /// One counted reference to a task, as it sits in a run queue.
@@ -22,7 +23,7 @@ use super::{End, Id, JoinHandle, Schedule};
 /// run one.
 pub(crate) struct Task {
     /// The reference this entry holds; dropping the entry releases it.
-    raw: RawTask,
+    pub(super) raw: RawTask,
 }
 
 impl Task {

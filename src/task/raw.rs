@@ -5,15 +5,15 @@
 //! The layout is `#[repr(C)]` with the header first, so a pointer to the
 //! whole cell is also a pointer to its header. Everything outside this file
 //! holds a [`RawTask`] and calls its methods, which go through a type-erased
-//! [`Vtable`]; only the functions here know the concrete future type `F` and
-//! scheduler type `S`.
+//! [`Vtable`]; only the functions in [`super::vtable`] know the concrete
+//! future type `F` and scheduler type `S`.
 //!
 //! # References
 //!
 //! The header counts references, and the allocation is freed when the count
 //! drops to zero. Each reference is owned by exactly one `RawTask` value:
-//! the owner list's [`Task`], each run-queue `Task`, the
-//! [`JoinHandle`](super::JoinHandle), each [`AbortHandle`](super::AbortHandle),
+//! the owner list's [`Task`](super::Task), each run-queue `Task`, the
+//! [`JoinHandle`], each [`AbortHandle`](super::AbortHandle),
 //! and each `Waker`, which keeps its reference as a bare data pointer between
 //! [`RawTask::into_raw`] and [`RawTask::from_raw`]. So holding a `RawTask` is
 //! holding a reference: cloning one adds a reference, dropping one releases
@@ -41,18 +41,16 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::pin::Pin;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
 
 use super::join::{JoinError, JoinHandle};
-use super::state::{
-    State, TransitionToComplete, TransitionToIdle, TransitionToNotified, TransitionToRunning,
-};
-use super::{End, Id, Schedule, Task};
+use super::state::{State, TransitionToNotified};
+use super::vtable::{RunOutcome, Vtable, vtable};
+use super::{Id, Schedule};
 
 /// The part of a task that every thread may read, whatever its future.
 #[repr(C)]
@@ -101,51 +99,20 @@ impl Header {
     }
 }
 
-/// The type-erased functions of one `(F, S)` pair.
-///
-/// Each function casts the task back to its `Cell<F, S>`, so each is
-/// `unsafe`: it may only be called for a task whose header holds this very
-/// table. [`RawTask`]'s methods are the only callers, and they always take
-/// the table from the task's own header.
-struct Vtable {
-    /// Poll (or cancel) the task. The caller lends its reference.
-    run: unsafe fn(&RawTask) -> RunOutcome,
-    /// Cancel at shutdown. The caller lends its reference.
-    shutdown: unsafe fn(&RawTask),
-    /// Hand a new reference to the scheduler. The caller's reference keeps
-    /// the cell (and so the scheduler in it) alive during the call.
-    schedule: unsafe fn(&RawTask),
-    /// Move the result out into `*dst` (a `Poll<Result<T, JoinError>>`).
-    take_output: unsafe fn(&RawTask, dst: *mut ()),
-    /// Drop the stored result (handle dropped after completion).
-    drop_output: unsafe fn(&RawTask),
-    /// Free the allocation.
-    dealloc: unsafe fn(NonNull<Header>),
-}
-
-/// What a run of the task did.
-#[must_use]
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub(crate) enum RunOutcome {
-    /// The task is waiting (or was re-queued).
-    Pending,
-    /// The task completed now: remove it from its owner's list.
-    Complete(End),
-    /// The queue entry was stale; nothing happened.
-    Stale,
-}
-
-enum Stage<F: Future> {
+/// What the cell holds: the future, then its result, then nothing.
+pub(super) enum Stage<F: Future> {
     Running(F),
     Finished(Result<F::Output, JoinError>),
     Consumed,
 }
 
+/// The allocation of a task. Only the functions of [`super::vtable`] see
+/// it with its types; everyone else sees the header through a [`RawTask`].
 #[repr(C)]
-struct Cell<F: Future, S> {
-    header: Header,
-    scheduler: S,
-    stage: UnsafeCell<Stage<F>>,
+pub(super) struct Cell<F: Future, S> {
+    pub(super) header: Header,
+    pub(super) scheduler: S,
+    pub(super) stage: UnsafeCell<Stage<F>>,
 }
 
 /// One counted reference to a task allocation.
@@ -355,7 +322,7 @@ impl RawTask {
     ///
     /// The task was allocated with these same `F` and `S`, which holds when
     /// the caller was reached through the task's own vtable.
-    unsafe fn cell<F: Future, S>(&self) -> &Cell<F, S> {
+    pub(super) unsafe fn cell<F: Future, S>(&self) -> &Cell<F, S> {
         // SAFETY: the header is the first field of a repr(C) cell, so the
         // cast gets the cell back (its types are the caller's promise), and
         // our reference keeps it alive for the borrow of `self`.
@@ -395,240 +362,237 @@ impl fmt::Debug for RawTask {
     }
 }
 
-fn vtable<F, S>() -> &'static Vtable
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    struct Table<F, S>(std::marker::PhantomData<(F, S)>);
-    impl<F: Future + 'static, S: Schedule> Table<F, S> {
-        const VTABLE: Vtable = Vtable {
-            run: run::<F, S>,
-            shutdown: shutdown::<F, S>,
-            schedule: schedule::<F, S>,
-            take_output: take_output::<F, S>,
-            drop_output: drop_output::<F, S>,
-            dealloc: dealloc::<F, S>,
-        };
-    }
-    &Table::<F, S>::VTABLE
-}
-
-/// # Safety
-///
-/// `task` was allocated with these `F` and `S`, and the caller is the loop
-/// thread that owns it ([`RawTask::run`]).
-unsafe fn run<F: Future + 'static, S: Schedule>(task: &RawTask) -> RunOutcome {
-    // SAFETY: the types are the caller's promise.
-    let cell = unsafe { task.cell::<F, S>() };
-    // Take the stage: sets RUNNING, or says the entry is stale or aborted.
-    match cell.header.state.transition_to_running() {
-        TransitionToRunning::Stale => return RunOutcome::Stale,
-        TransitionToRunning::Cancel => {
-            // SAFETY: RUNNING is set by us, on the owning thread: the stage
-            // is ours.
-            let end = unsafe { cancel(cell) };
-            return RunOutcome::Complete(end);
-        }
-        TransitionToRunning::Poll => {}
-    }
-
-    // A waker that borrows our reference for the length of the poll.
-    let waker = super::waker::waker_ref(task);
-    let mut cx = Context::from_waker(&waker);
-
-    let polled = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by us, so nobody else touches the stage, and
-        // this is the owning thread; the future never moves (it lives in a
-        // heap cell until it is dropped).
-        let stage = unsafe { &mut *cell.stage.get() };
-        let Stage::Running(future) = stage else {
-            unreachable!("a task that is not complete still holds its future")
-        };
-        // SAFETY: see above: the cell is pinned in the heap.
-        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
-    }));
-
-    match polled {
-        // Give the stage back (clears RUNNING), learning of wakes and aborts
-        // that came during the poll.
-        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
-            TransitionToIdle::Idle => RunOutcome::Pending,
-            TransitionToIdle::Reschedule => {
-                // Woken during its own poll: queue it again, with a new
-                // reference (our lent one keeps the cell alive meanwhile).
-                cell.scheduler.schedule(Task::new(task.clone()));
-                RunOutcome::Pending
-            }
-            TransitionToIdle::Cancel => {
-                // SAFETY: RUNNING is still set: the stage is ours.
-                RunOutcome::Complete(unsafe { cancel(cell) })
-            }
-        },
-        Ok(Poll::Ready(output)) => {
-            // SAFETY: RUNNING is set: the stage is ours.
-            RunOutcome::Complete(unsafe { complete(cell, Ok(output)) })
-        }
-        Err(payload) => {
-            let error = JoinError::panic(&cell.header.meta, payload);
-            // SAFETY: RUNNING is set: the stage is ours.
-            RunOutcome::Complete(unsafe { complete(cell, Err(error)) })
-        }
-    }
-}
-
-/// # Safety
-///
-/// As for [`run`], for a task the runtime is shutting down.
-unsafe fn shutdown<F: Future + 'static, S: Schedule>(task: &RawTask) {
-    // SAFETY: the types are the caller's promise.
-    let cell = unsafe { task.cell::<F, S>() };
-    if cell.header.state.transition_to_shutdown() == TransitionToRunning::Cancel {
-        // SAFETY: the transition set RUNNING, on the owning thread: the stage
-        // is ours.
-        let _end = unsafe { cancel(cell) };
-    }
-}
-
-/// Drops the future and completes with `Cancelled` (or with the panic its
-/// drop raised).
-///
-/// # Safety
-///
-/// The caller set `RUNNING` and is the owning loop thread.
-unsafe fn cancel<F: Future + 'static, S: Schedule>(cell: &Cell<F, S>) -> End {
-    let result = Err(JoinError::cancelled(&cell.header.meta));
-    // SAFETY: forwarded from the caller.
-    unsafe { complete(cell, result) }
-}
-
-/// Drops the future, stores the result, and tells the handle.
-///
-/// # Safety
-///
-/// The caller set `RUNNING` and is the owning loop thread.
-unsafe fn complete<F: Future + 'static, S: Schedule>(
-    cell: &Cell<F, S>,
-    mut result: Result<F::Output, JoinError>,
-) -> End {
-    // Drop the future first, on this thread. Its destructor may panic: then
-    // the task ends as a panic (unless it already is one).
-    let dropped = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by the caller, on the owning thread: the
-        // stage is ours.
-        unsafe { *cell.stage.get() = Stage::Consumed };
-    }));
-    if let Err(payload) = dropped
-        && !matches!(&result, Err(e) if e.is_panic())
-    {
-        result = Err(JoinError::panic(&cell.header.meta, payload));
-    }
-    let end = match &result {
-        Ok(_) => End::Output,
-        Err(e) if e.is_panic() => End::Panic,
-        Err(_) => End::Cancelled,
-    };
-    // SAFETY: still ours until the transition below publishes it.
-    unsafe { *cell.stage.get() = Stage::Finished(result) };
-
-    // Publish the result (clears RUNNING, sets COMPLETE) and learn who owns it.
-    match cell.header.state.transition_to_complete() {
-        TransitionToComplete::HandleOwnsResult => {
-            // Pairs with the fence in `JoinHandle::poll`: either the handle
-            // sees COMPLETE after storing its waker, or we see its flag here.
-            fence(Ordering::SeqCst);
-            if cell.header.join_waker_set.load(Ordering::Acquire) {
-                let waker = cell
-                    .header
-                    .join_waker
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-            }
-        }
-        TransitionToComplete::RunnerDropsResult => {
-            // SAFETY: the handle is gone; the state machine gave the result to us.
-            let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-            drop_stage_reporting(stage, &cell.header.meta);
-        }
-    }
-    end
-}
-
-/// Drops a stage holding a result nobody will read, reporting an unobserved
-/// panic (asyncio's "Task exception was never retrieved").
-fn drop_stage_reporting<F: Future>(stage: Stage<F>, meta: &Meta) {
-    if let Stage::Finished(Err(error)) = &stage
-        && error.is_panic()
-    {
-        eprintln!(
-            "evloop: {} (spawned at {}) panicked and nobody awaited its JoinHandle: {}",
-            meta.describe(),
-            meta.location,
-            error
-                .panic_message()
-                .unwrap_or_else(|| "<non-string panic payload>".into())
-        );
-    }
-    // The output's own destructor may panic; never let that unwind into the loop.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(stage)));
-}
-
-/// # Safety
-///
-/// `task` was allocated with these `F` and `S`.
-unsafe fn schedule<F: Future + 'static, S: Schedule>(task: &RawTask) {
-    // SAFETY: the types are the caller's promise.
-    let cell = unsafe { task.cell::<F, S>() };
-    cell.scheduler.schedule(Task::new(task.clone()));
-}
-
-/// # Safety
-///
-/// `task` was allocated with these `F` and `S`, the caller is its join handle
-/// and has seen `COMPLETE`, and `dst` points to a valid
-/// `Poll<Result<F::Output, JoinError>>` ([`RawTask::take_output`]).
-unsafe fn take_output<F: Future + 'static, S: Schedule>(task: &RawTask, dst: *mut ()) {
-    // SAFETY: the types are the caller's promise.
-    let cell = unsafe { task.cell::<F, S>() };
-    // SAFETY: COMPLETE was observed with Acquire, so the stage write is
-    // visible, and the handle is the only party allowed to touch it now.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-    let Stage::Finished(result) = stage else {
-        panic!("JoinHandle polled after it returned its result");
-    };
-    // SAFETY: the caller promises `dst` has this type.
-    unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
-}
-
-/// # Safety
-///
-/// `task` was allocated with these `F` and `S`, and the caller is its join
-/// handle, which the state machine gave the result to drop
-/// ([`RawTask::drop_output`]).
-unsafe fn drop_output<F: Future + 'static, S: Schedule>(task: &RawTask) {
-    // SAFETY: the types are the caller's promise.
-    let cell = unsafe { task.cell::<F, S>() };
-    // SAFETY: as in take_output: the handle owns the stored result.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-    drop_stage_reporting(stage, &cell.header.meta);
-}
-
-/// # Safety
-///
-/// `ptr` is a task allocated with these `F` and `S` whose last reference was
-/// just released.
-unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the allocation came from Box::new in `allocate` with this type,
-    // and no reference to it remains. The stage holds no future by now (the
-    // owner list keeps a reference until the future is dropped), so nothing
-    // of `F` runs here, whatever thread this is.
-    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
-    drop(cell);
-}
-
 /// The panic payload type used by [`JoinError`].
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+#[cfg(test)]
+mod tests {
+    //! The reference rule of the module docs, step by step: who adds a
+    //! reference, who releases one, and that the last release frees the
+    //! task exactly once. Each test runs the task on its own thread, which
+    //! plays the owning loop thread.
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::task::{Context, Poll};
+
+    use super::super::waker::waker_ref;
+    use super::super::{End, Task};
+    use super::*;
+
+    /// A run queue that counts how often its scheduler is dropped (which
+    /// happens exactly when the task's cell is freed).
+    #[derive(Default)]
+    struct Probe {
+        queue: Mutex<Vec<Task>>,
+        freed: AtomicUsize,
+        polls: AtomicUsize,
+        ready: AtomicBool,
+    }
+
+    struct TestScheduler(Arc<Probe>);
+
+    impl Schedule for TestScheduler {
+        fn schedule(&self, task: Task) {
+            self.0.queue.lock().unwrap().push(task);
+        }
+    }
+
+    impl Drop for TestScheduler {
+        fn drop(&mut self) {
+            self.0.freed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Probe {
+        fn queued(&self) -> usize {
+            self.queue.lock().unwrap().len()
+        }
+    }
+
+    /// A task whose future counts its polls and is ready once
+    /// `probe.ready` is set.
+    fn spawn(probe: &Arc<Probe>) -> NewTask<u32> {
+        let p = probe.clone();
+        let future = std::future::poll_fn(move |_| {
+            p.polls.fetch_add(1, Ordering::SeqCst);
+            if p.ready.load(Ordering::SeqCst) {
+                Poll::Ready(7)
+            } else {
+                Poll::Pending
+            }
+        });
+        let meta = Meta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        };
+        RawTask::allocate(future, TestScheduler(probe.clone()), meta, 0)
+    }
+
+    /// Polls once, as the owning loop thread.
+    fn run(task: &RawTask) -> RunOutcome {
+        // SAFETY: the test thread plays the loop thread, and it is the only
+        // thread that ever runs this task.
+        unsafe { task.run() }
+    }
+
+    #[test]
+    fn clones_add_and_drops_release_references() {
+        let probe = Arc::new(Probe::default());
+        let NewTask {
+            owned,
+            queued,
+            handle,
+        } = spawn(&probe);
+        assert_eq!(owned.header().ref_count(), 3, "owner list, queue, handle");
+        let extra = owned.clone();
+        assert!(extra.ptr_eq(&owned));
+        assert_eq!(owned.header().ref_count(), 4);
+        drop(extra);
+        assert_eq!(owned.header().ref_count(), 3);
+        let abort = handle.abort_handle();
+        let abort2 = abort.clone();
+        assert_eq!(owned.header().ref_count(), 5);
+        drop((abort, abort2));
+        assert_eq!(owned.header().ref_count(), 3);
+
+        // Run to completion, then release the three: the last one frees.
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&queued), RunOutcome::Complete(End::Output));
+        drop(queued);
+        assert_eq!(owned.header().ref_count(), 2);
+        drop(handle);
+        assert_eq!(owned.header().ref_count(), 1);
+        assert_eq!(
+            probe.freed.load(Ordering::SeqCst),
+            0,
+            "one reference is left"
+        );
+        drop(owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1, "freed with the last");
+    }
+
+    #[test]
+    fn into_raw_and_from_raw_carry_one_reference() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        let ptr = task.owned.clone().into_raw();
+        assert_eq!(ptr, task.owned.as_ptr());
+        assert_eq!(task.owned.header().ref_count(), 4, "the pointer holds one");
+        // SAFETY: `ptr` came from `into_raw`, and we hand its reference back.
+        let back = unsafe { RawTask::from_raw(ptr) };
+        assert!(back.ptr_eq(&task.owned));
+        assert_eq!(task.owned.header().ref_count(), 4);
+        drop(back);
+        assert_eq!(task.owned.header().ref_count(), 3);
+        // Follow the protocol to the end: the future is dropped by a run.
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&task.queued), RunOutcome::Complete(End::Output));
+        drop(task);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_lent_waker_costs_nothing_and_its_clones_own_a_reference() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        drop(task.queued);
+        assert_eq!(task.owned.header().ref_count(), 2, "owner list and handle");
+
+        let lent = waker_ref(&task.owned);
+        assert_eq!(task.owned.header().ref_count(), 2, "lending adds nothing");
+        let owned_waker = Waker::clone(&lent);
+        assert_eq!(task.owned.header().ref_count(), 3);
+        assert!(owned_waker.will_wake(&lent));
+
+        // Waking by reference queues the idle task with a new reference.
+        lent.wake_by_ref();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 4);
+        // A second wake finds it queued already: nothing changes.
+        lent.wake_by_ref();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 4);
+        drop(lent);
+        assert_eq!(task.owned.header().ref_count(), 4);
+
+        // Waking by value releases the waker's reference.
+        owned_waker.wake();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 3);
+
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Output));
+        assert_eq!(probe.polls.load(Ordering::SeqCst), 2);
+        drop(entry);
+        let mut handle = task.handle;
+        let out = Pin::new(&mut handle).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(out, Poll::Ready(Ok(7))));
+        drop(handle);
+        drop(task.owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_wake_during_the_poll_queues_the_task_once_after_it() {
+        let probe = Arc::new(Probe::default());
+        let p = probe.clone();
+        let future = std::future::poll_fn(move |cx| {
+            p.polls.fetch_add(1, Ordering::SeqCst);
+            cx.waker().wake_by_ref();
+            cx.waker().wake_by_ref();
+            assert_eq!(p.queued(), 0, "nothing is queued while the poll runs");
+            Poll::<()>::Pending
+        });
+        let meta = Meta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        };
+        let task = RawTask::allocate(future, TestScheduler(probe.clone()), meta, 0);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        assert_eq!(probe.queued(), 1, "queued again, once");
+        assert_eq!(task.owned.header().ref_count(), 4);
+        drop(task.queued);
+
+        // Abort, then let the queue entry drop the future.
+        task.handle.abort();
+        assert_eq!(probe.queued(), 1, "already queued: abort adds no entry");
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Cancelled));
+        assert_eq!(
+            probe.polls.load(Ordering::SeqCst),
+            1,
+            "cancelled, not polled"
+        );
+        drop((entry, task.handle));
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 0);
+        drop(task.owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn abort_queues_an_idle_task_once() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        assert_eq!(task.owned.header().ref_count(), 3);
+        task.handle.abort();
+        task.handle.abort();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 4);
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Cancelled));
+        assert_eq!(
+            run(&task.queued),
+            RunOutcome::Stale,
+            "a stale entry does nothing"
+        );
+        assert_eq!(probe.polls.load(Ordering::SeqCst), 1);
+        drop((entry, task));
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+}
