@@ -501,21 +501,24 @@ mod tests {
         drop(task.queued);
         assert_eq!(task.owned.header().ref_count(), 2, "owner list and handle");
 
-        let lent = waker_ref(&task.owned);
-        assert_eq!(task.owned.header().ref_count(), 2, "lending adds nothing");
-        let owned_waker = Waker::clone(&lent);
-        assert_eq!(task.owned.header().ref_count(), 3);
-        assert!(owned_waker.will_wake(&lent));
+        let owned_waker = {
+            let lent = waker_ref(&task.owned);
+            assert_eq!(task.owned.header().ref_count(), 2, "lending adds nothing");
+            let owned_waker = Waker::clone(&lent);
+            assert_eq!(task.owned.header().ref_count(), 3);
+            assert!(owned_waker.will_wake(&lent));
 
-        // Waking by reference queues the idle task with a new reference.
-        lent.wake_by_ref();
-        assert_eq!(probe.queued(), 1);
-        assert_eq!(task.owned.header().ref_count(), 4);
-        // A second wake finds it queued already: nothing changes.
-        lent.wake_by_ref();
-        assert_eq!(probe.queued(), 1);
-        assert_eq!(task.owned.header().ref_count(), 4);
-        drop(lent);
+            // Waking by reference queues the idle task with a new reference.
+            lent.wake_by_ref();
+            assert_eq!(probe.queued(), 1);
+            assert_eq!(task.owned.header().ref_count(), 4);
+            // A second wake finds it queued already: nothing changes.
+            lent.wake_by_ref();
+            assert_eq!(probe.queued(), 1);
+            assert_eq!(task.owned.header().ref_count(), 4);
+            owned_waker
+        };
+        // The lend ended: it released nothing.
         assert_eq!(task.owned.header().ref_count(), 4);
 
         // Waking by value releases the waker's reference.
