@@ -22,12 +22,14 @@
 //!   `OwnedTasks`, the loop's list of live tasks, the only thing that can
 //!   poll one.
 
-pub(crate) mod join;
-pub(crate) mod owned;
-pub(crate) mod raw;
-pub(crate) mod state;
-pub(crate) mod vtable;
-pub(crate) mod waker;
+// Private: the rest of the crate sees only what is re-exported below, so the
+// reasoning about `unsafe` here never depends on code outside this module.
+mod join;
+mod owned;
+mod raw;
+mod state;
+mod vtable;
+mod waker;
 
 use std::fmt;
 use std::num::NonZeroU64;

@@ -11,13 +11,15 @@
 //! # References
 //!
 //! The header counts references, and the allocation is freed when the count
-//! drops to zero. Each reference is owned by exactly one `RawTask` value:
-//! the owner list's [`Task`](super::Task), each run-queue `Task`, the
-//! [`JoinHandle`], each [`AbortHandle`](super::AbortHandle),
-//! and each `Waker`, which keeps its reference as a bare data pointer between
-//! [`RawTask::into_raw`] and [`RawTask::from_raw`]. So holding a `RawTask` is
-//! holding a reference: cloning one adds a reference, dropping one releases
-//! it, and the last drop frees the task. Because of that rule, every `&self`
+//! drops to zero. Each reference has exactly one owner: a `RawTask` value
+//! (inside the owner list's [`Task`](super::Task), each run-queue `Task`,
+//! the [`JoinHandle`], each [`AbortHandle`](super::AbortHandle)), or a
+//! `Waker`, which keeps its reference as a bare data pointer between
+//! [`RawTask::into_raw`] and [`RawTask::from_raw`]. (The waker that the loop
+//! lends a poll, a [`WakerRef`](super::waker::WakerRef), borrows the
+//! runner's reference and owns none.) So holding a `RawTask` is holding a
+//! reference: cloning one adds a reference, dropping one releases it, and
+//! the last drop frees the task. Because of that rule, every `&self`
 //! method of `RawTask` may assume the allocation is alive, and the methods
 //! that need nothing more (the header, waking, aborting) are safe. The ones
 //! that touch the future or the stored result are `unsafe`: they also need

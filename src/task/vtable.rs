@@ -111,8 +111,8 @@ unsafe fn run<F: Future + 'static, S: Schedule>(task: &RawTask) -> RunOutcome {
     }));
 
     match polled {
-        // Give the stage back (clears RUNNING), learning of wakes and aborts
-        // that came during the poll.
+        // The poll is over: clear RUNNING (unless an abort came during it),
+        // learning whether a wake came during it.
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             TransitionToIdle::Idle => RunOutcome::Pending,
             TransitionToIdle::Reschedule => {
