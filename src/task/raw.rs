@@ -37,7 +37,11 @@
 //!   [`OwnedTasks`](super::owned::OwnedTasks), checked by `owner` ids;
 //! * the stored result (stage `Finished`): whoever the state machine names:
 //!   the join handle after it saw `COMPLETE`, or the runner if the handle is
-//!   gone (see [`super::state`]).
+//!   gone (see [`super::state`]);
+//! * the allocation itself: freed by whichever thread releases the last
+//!   reference. By then the stage holds neither future nor result: the owner
+//!   list keeps its reference until the future is dropped, and the result's
+//!   owner drops it before releasing its own reference.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -128,15 +132,12 @@ pub(crate) struct RawTask {
     ptr: NonNull<Header>,
 }
 
-// SAFETY: the safe methods touch only the header, which is atomics, a Mutex
-// and data fixed at spawn, all of which may be shared between threads. The
-// future and the result are reached only through `unsafe` methods whose
-// contracts name the thread (`run`, `shutdown`) or the state (`take_output`,
-// `drop_output`). Dropping the last reference frees the cell on whatever
-// thread that is: that drops the scheduler, which is `Send + Sync` by the
-// `Schedule` bounds, and a stage that holds neither future nor result any
-// more (the owner list keeps its reference until the future is dropped, and
-// the result is dropped by its owner before that party releases its own).
+// SAFETY: the safe methods touch only the header (atomics, a Mutex, data
+// fixed at spawn); the future and the result are reached only through
+// `unsafe` methods whose contracts name the thread or the state. The last
+// drop frees the cell on any thread, which drops only the header, the
+// scheduler (`Send + Sync` by `Schedule`'s bounds) and an emptied stage (see
+// "Who may touch what" in the module docs).
 unsafe impl Send for RawTask {}
 // SAFETY: as above: `&RawTask` gives the same access from every thread.
 unsafe impl Sync for RawTask {}
