@@ -205,6 +205,7 @@ impl RawTask {
     /// * the caller only borrows a reference that someone else keeps alive
     ///   for as long as the returned value is used, and never drops it
     ///   (it wraps it in `ManuallyDrop`).
+    #[inline]
     pub(crate) unsafe fn from_raw(ptr: *const ()) -> RawTask {
         // SAFETY: `into_raw` and `as_ptr` never return null.
         let ptr = unsafe { NonNull::new_unchecked(ptr.cast_mut().cast::<Header>()) };
@@ -213,6 +214,7 @@ impl RawTask {
 
     /// Gives up the value without releasing its reference, which now travels
     /// with the returned pointer until [`from_raw`](RawTask::from_raw).
+    #[inline]
     pub(crate) fn into_raw(self) -> *const () {
         let ptr = self.as_ptr();
         std::mem::forget(self);
@@ -220,11 +222,13 @@ impl RawTask {
     }
 
     /// The pointer, without giving up the reference (for a borrowed waker).
+    #[inline]
     pub(crate) fn as_ptr(&self) -> *const () {
         self.ptr.as_ptr().cast_const().cast()
     }
 
     /// The task's header.
+    #[inline]
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: we own a reference, so the allocation lives at least as
         // long as this borrow of us.
@@ -238,6 +242,7 @@ impl RawTask {
 
     /// Wakes the task (`Waker::wake_by_ref`; `Waker::wake` is this, then
     /// the drop of the waker's reference).
+    #[inline]
     pub(crate) fn wake_by_ref(&self) {
         // Set SCHEDULED; only the wake that set it on an idle task queues it.
         if self.header().state.transition_to_notified() == TransitionToNotified::Submit {
@@ -334,6 +339,7 @@ impl RawTask {
 }
 
 impl Clone for RawTask {
+    #[inline]
     fn clone(&self) -> RawTask {
         // Relaxed is enough to add a reference when one is already held (as
         // with Arc::clone); the guard against overflow mirrors Arc's.
@@ -346,6 +352,7 @@ impl Clone for RawTask {
 }
 
 impl Drop for RawTask {
+    #[inline]
     fn drop(&mut self) {
         let header = self.header();
         if header.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
