@@ -119,7 +119,7 @@ fn task_functions() -> Vec<(String, String, String)> {
         for (n, line) in lines.iter().enumerate() {
             let code = code_of(line);
             let words: Vec<&str> = code.split_whitespace().collect();
-            if !words.iter().any(|w| *w == "fn") {
+            if !words.contains(&"fn") {
                 continue;
             }
             let mut signature = String::new();
