@@ -5,13 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::ptr::NonNull;
 use std::sync::Mutex;
 use std::sync::atomic::{Ordering, fence};
 use std::task::{Context, Poll};
 
 use super::Id;
-use super::raw::{Header, Meta, Payload};
+use super::raw::{Header, Meta, Payload, RawTask};
 use super::state::HandleDropped;
 
 /// An owned permission to await a spawned task's result, or to cancel it.
@@ -40,22 +39,30 @@ use super::state::HandleDropped;
 /// assert_eq!(n, 42);
 /// ```
 pub struct JoinHandle<T> {
-    raw: NonNull<Header>,
+    /// The handle's reference to the task.
+    raw: RawTask,
     _output: PhantomData<T>,
 }
 
-// SAFETY: the handle only touches the header's atomics, and the output `T`
-// travels to whichever thread holds the handle; so `T: Send` is what it takes.
+// SAFETY: the handle touches the header (shareable by `RawTask`'s own
+// `Send + Sync`), and the output `T`, which travels to whichever thread
+// holds the handle; so `T: Send` is what it takes.
 unsafe impl<T: Send> Send for JoinHandle<T> {}
-// SAFETY: `&JoinHandle` only allows `abort`, `is_finished` and `id`, which use
-// the header's atomics.
+// SAFETY: `&JoinHandle` only allows `abort`, `abort_handle`, `is_finished`
+// and `id`, which use the header and never the output.
 unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    /// Wraps a reference the caller gives up. Used by `OwnedTasks::bind`.
-    pub(crate) fn new(raw: NonNull<Header>) -> Self {
+    /// Makes the join handle of a new task out of the reference kept for it.
+    ///
+    /// # Safety
+    ///
+    /// `T` is the output type of the task's future (the handle reads the
+    /// result as a `T`), and this is the task's only join handle: the one
+    /// whose life the state's `HANDLE` flag stands for.
+    pub(super) unsafe fn new(raw: RawTask) -> Self {
         JoinHandle {
             raw,
             _output: PhantomData,
@@ -63,8 +70,7 @@ impl<T> JoinHandle<T> {
     }
 
     fn header(&self) -> &Header {
-        // SAFETY: the handle holds a reference, so the header is alive.
-        unsafe { self.raw.as_ref() }
+        self.raw.header()
     }
 
     /// Cancels the task (asyncio's `task.cancel()`).
@@ -86,14 +92,15 @@ impl<T> JoinHandle<T> {
     /// assert!(err.is_cancelled());
     /// ```
     pub fn abort(&self) {
-        Header::abort(self.raw);
+        self.raw.abort();
     }
 
     /// A handle that can abort the task but not await it; it may be cloned
     /// and sent to other threads.
     pub fn abort_handle(&self) -> AbortHandle {
-        self.header().ref_inc();
-        AbortHandle { raw: self.raw }
+        AbortHandle {
+            raw: self.raw.clone(),
+        }
     }
 
     /// Whether the task has finished (returned, panicked or been cancelled).
@@ -130,9 +137,10 @@ impl<T> Future for JoinHandle<T> {
                 return Poll::Pending;
             }
         }
-        // SAFETY: COMPLETE is set and we hold the handle, which owns the
-        // result; `out` has exactly the type the task's vtable writes.
-        unsafe { (header.vtable().take_result)(self.raw, (&raw mut out).cast()) };
+        // SAFETY: COMPLETE is set (seen with Acquire) and we are the
+        // handle, which owns the result; `T` is the task's output type, as
+        // `JoinHandle::new` was promised.
+        unsafe { self.raw.take_output(&mut out) };
         out
     }
 }
@@ -151,11 +159,11 @@ impl<T> Drop for JoinHandle<T> {
             drop(waker);
         }
         if self.header().state.drop_handle() == HandleDropped::HandleDropsResult {
-            // SAFETY: the state machine gave the result to the handle; the
-            // stage is only read by us now.
-            unsafe { (self.header().vtable().drop_result)(self.raw) };
+            // SAFETY: we are the task's join handle and the state machine
+            // gave the result to us; nobody else touches the stage now.
+            unsafe { self.raw.drop_output() };
         }
-        Header::ref_dec(self.raw);
+        // Our reference is released when `self.raw` drops, after this.
     }
 }
 
@@ -172,47 +180,29 @@ impl<T> fmt::Debug for JoinHandle<T> {
 ///
 /// Made by [`JoinHandle::abort_handle`]. Unlike the join handle it can be
 /// cloned and is always `Send + Sync`.
+// Send + Sync come from `RawTask`: an abort handle touches only the header
+// and the scheduler (which is Send + Sync by the Schedule trait's bounds).
+#[derive(Clone)]
 pub struct AbortHandle {
-    raw: NonNull<Header>,
+    /// Our reference to the task (cloning the handle adds one).
+    raw: RawTask,
 }
-
-// SAFETY: an abort handle touches only the header's atomics and the scheduler
-// (which is Send + Sync by the Schedule trait's bounds).
-unsafe impl Send for AbortHandle {}
-// SAFETY: as above.
-unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {
     /// Cancels the task, as [`JoinHandle::abort`] does.
     pub fn abort(&self) {
-        Header::abort(self.raw);
+        self.raw.abort();
     }
 
     /// Whether the task has finished.
     pub fn is_finished(&self) -> bool {
-        // SAFETY: we hold a reference.
-        unsafe { self.raw.as_ref() }.state.is_complete()
-    }
-}
-
-impl Clone for AbortHandle {
-    fn clone(&self) -> Self {
-        // SAFETY: we hold a reference, so the header is alive.
-        unsafe { self.raw.as_ref() }.ref_inc();
-        AbortHandle { raw: self.raw }
-    }
-}
-
-impl Drop for AbortHandle {
-    fn drop(&mut self) {
-        Header::ref_dec(self.raw);
+        self.raw.header().state.is_complete()
     }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: we hold a reference.
-        let id = unsafe { self.raw.as_ref() }.meta.id;
+        let id = self.raw.header().meta.id;
         f.debug_struct("AbortHandle").field("id", &id).finish()
     }
 }

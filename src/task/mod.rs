@@ -1,21 +1,35 @@
 //! Tasks: the unit the loop schedules.
 //!
-//! A task is one heap allocation holding a header (state flags, reference
-//! count, a vtable, its id, name and spawn location) and the future, later its
-//! result ([`raw`]). The state machine is a table in [`state`]; wakers are a
-//! hand-written `RawWaker` vtable over the header ([`waker`]);
-//! [`JoinHandle`] and [`JoinError`] are the awaitable end ([`join`]); and
-//! [`OwnedTasks`](owned::OwnedTasks) is the loop's list of live tasks, the
-//! only thing that can poll one ([`owned`]).
+//! What a caller of [`spawn`](crate::spawn()) gets is here: a [`JoinHandle`] to
+//! await the task's result or [`abort`](JoinHandle::abort) it, an
+//! [`AbortHandle`] to cancel it from anywhere, a [`JoinError`] saying why a
+//! task gave no output, the task's [`Id`], and [`Builder`] to spawn a task
+//! with a name.
 //!
-//! This module is the bottom of the crate: it uses nothing else of evloop.
-//! All of evloop's `unsafe` code lives here.
+//! Inside, this module is the bottom floor of the crate: it uses nothing else
+//! of evloop, and all of evloop's `unsafe` code lives here, in these files:
+//!
+//! * `raw.rs`: one allocation per task, a header (state flags, reference
+//!   count, a vtable, the task's id, name and spawn location) followed by the
+//!   future, later its result; and `RawTask`, a counted reference to it,
+//!   whose construction is `unsafe` and whose methods are then safe;
+//! * `vtable.rs`: the functions that know the future's concrete type: poll,
+//!   cancel, complete, hand out the result, free;
+//! * `state.rs`: the state machine, written down as a table;
+//! * `waker.rs`: the hand-written `RawWaker` vtable over a task reference;
+//! * `join.rs`: `JoinHandle`, `AbortHandle` and `JoinError`;
+//! * `owned.rs`: `Task`, a reference as it sits in a run queue, and
+//!   `OwnedTasks`, the loop's list of live tasks, the only thing that can
+//!   poll one.
 
-pub(crate) mod join;
-pub(crate) mod owned;
-pub(crate) mod raw;
-pub(crate) mod state;
-pub(crate) mod waker;
+// Private: the rest of the crate sees only what is re-exported below, so the
+// reasoning about `unsafe` here never depends on code outside this module.
+mod join;
+mod owned;
+mod raw;
+mod state;
+mod vtable;
+mod waker;
 
 use std::fmt;
 use std::num::NonZeroU64;

@@ -10,35 +10,30 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::raw::{self, Header, Meta, RunOutcome};
+use super::raw::{Header, Meta, NewTask, RawTask};
+use super::vtable::RunOutcome;
 use super::{End, Id, JoinHandle, Schedule};
 
 /// One counted reference to a task, as it sits in a run queue.
 ///
-/// A `Task` is `Send`: wakers on any thread create them and hand them to the
-/// scheduler. Only the owning [`OwnedTasks`] can run one.
+/// A `Task` is `Send` (as its [`RawTask`] is): wakers on any thread create
+/// them and hand them to the scheduler. Only the owning [`OwnedTasks`] can
+/// run one.
 pub(crate) struct Task {
-    raw: NonNull<Header>,
+    /// The reference this entry holds; dropping the entry releases it.
+    pub(super) raw: RawTask,
 }
 
-// SAFETY: a Task only touches the header's atomics, except through
-// `OwnedTasks::run`, which checks it is on the owning loop thread.
-unsafe impl Send for Task {}
-// SAFETY: as above.
-unsafe impl Sync for Task {}
-
 impl Task {
-    /// Takes over one reference the caller holds.
-    pub(crate) fn from_raw(raw: NonNull<Header>) -> Task {
+    /// Wraps a reference.
+    pub(super) fn new(raw: RawTask) -> Task {
         Task { raw }
     }
 
     fn header(&self) -> &Header {
-        // SAFETY: we hold a reference.
-        unsafe { self.raw.as_ref() }
+        self.raw.header()
     }
 
     /// The task's id.
@@ -54,16 +49,6 @@ impl Task {
     /// Where the task was spawned.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.header().meta.location
-    }
-
-    fn same(&self, other: NonNull<Header>) -> bool {
-        self.raw == other
-    }
-}
-
-impl Drop for Task {
-    fn drop(&mut self) {
-        Header::ref_dec(self.raw);
     }
 }
 
@@ -136,14 +121,16 @@ impl OwnedTasks {
             name,
             location,
         };
-        let raw = raw::allocate(future, scheduler, meta, self.id);
-        let owned = Task::from_raw(raw);
-        let queued = Task::from_raw(raw);
-        let handle = JoinHandle::new(raw);
+        let NewTask {
+            owned,
+            queued,
+            handle,
+        } = RawTask::allocate(future, scheduler, meta, self.id);
+        let (owned, queued) = (Task::new(owned), Task::new(queued));
         if self.closed.get() {
-            // SAFETY: we are the owning loop thread (we hold &self of a !Send
-            // list) and we lend the reference `owned` holds.
-            unsafe { (owned.header().vtable().shutdown)(raw) };
+            // SAFETY: the task is ours (its owner id is ours) and this is our
+            // thread: `self` is !Send and !Sync, so it never left it.
+            unsafe { owned.raw.shutdown() };
             drop(queued);
             drop(owned);
             return (None, handle);
@@ -169,9 +156,9 @@ impl OwnedTasks {
             self.id,
             "a task was queued on a loop that does not own it"
         );
-        // SAFETY: the owner id matches and `self` is !Send, so this is the
-        // loop thread that owns the task; `task` lends its reference.
-        let outcome = unsafe { (task.header().vtable().run)(task.raw) };
+        // SAFETY: the owner id matches and `self` is !Send and !Sync, so
+        // this is the loop thread that owns the task.
+        let outcome = unsafe { task.raw.run() };
         match outcome {
             RunOutcome::Pending => Ran::Pending,
             RunOutcome::Stale => Ran::Stale,
@@ -187,7 +174,7 @@ impl OwnedTasks {
         let index = task.header().owned_index.load(Ordering::Relaxed);
         // During shutdown the list was taken away: the index no longer points
         // at this task, and the shutdown loop releases the reference itself.
-        if index < list.len() && list[index].same(task.raw) {
+        if index < list.len() && list[index].raw.ptr_eq(&task.raw) {
             let removed = list.swap_remove(index);
             if let Some(moved) = list.get(index) {
                 moved.header().owned_index.store(index, Ordering::Relaxed);
@@ -233,8 +220,9 @@ impl OwnedTasks {
                 break;
             }
             for task in tasks {
-                // SAFETY: this is the owning loop thread and `task` lends its reference.
-                unsafe { (task.header().vtable().shutdown)(task.raw) };
+                // SAFETY: every task in our list is ours, and this is our
+                // thread (`self` is !Send and !Sync).
+                unsafe { task.raw.shutdown() };
             }
         }
     }

@@ -1,12 +1,35 @@
 //! One allocation per task: a [`Header`] followed by the scheduler and the
-//! future (later its result), reached through a type-erased vtable.
+//! future (later its result), reached through [`RawTask`], a counted pointer
+//! to it.
 //!
 //! The layout is `#[repr(C)]` with the header first, so a pointer to the
 //! whole cell is also a pointer to its header. Everything outside this file
-//! holds a `NonNull<Header>` and calls through [`Vtable`]; only the functions
-//! here know the concrete future type `F` and scheduler type `S`.
+//! holds a [`RawTask`] and calls its methods, which go through a type-erased
+//! [`Vtable`]; only the functions in [`super::vtable`] know the concrete
+//! future type `F` and scheduler type `S`.
 //!
-//! Who may touch what:
+//! # References
+//!
+//! The header counts references, and the allocation is freed when the count
+//! drops to zero. Each reference has exactly one owner: a `RawTask` value
+//! (inside the owner list's [`Task`](super::Task), each run-queue `Task`,
+//! the [`JoinHandle`], each [`AbortHandle`](super::AbortHandle)), or a
+//! `Waker`, which keeps its reference as a bare data pointer between
+//! [`RawTask::into_raw`] and [`RawTask::from_raw`]. (The waker that the loop
+//! lends a poll, a [`WakerRef`](super::waker::WakerRef), borrows the
+//! runner's reference and owns none.) So holding a `RawTask` is holding a
+//! reference: cloning one adds a reference, dropping one releases it, and
+//! the last drop frees the task. Because of that rule, every `&self`
+//! method of `RawTask` may assume the allocation is alive, and the methods
+//! that need nothing more (the header, waking, aborting) are safe. The ones
+//! that touch the future or the stored result are `unsafe`: they also need
+//! the right thread or the right state, which the type cannot know.
+//!
+//! (tokio's `RawTask` is a plain `Copy` pointer whose wrappers own the
+//! counts; here the pointer owns its count, as async-task's `Runnable` does,
+//! so that releasing a reference twice cannot be written without `unsafe`.)
+//!
+//! # Who may touch what
 //!
 //! * the header's atomics: any thread;
 //! * the future (stage `Running`): only the loop thread, while the state has
@@ -14,31 +37,33 @@
 //!   [`OwnedTasks`](super::owned::OwnedTasks), checked by `owner` ids;
 //! * the stored result (stage `Finished`): whoever the state machine names:
 //!   the join handle after it saw `COMPLETE`, or the runner if the handle is
-//!   gone (see [`super::state`]).
+//!   gone (see [`super::state`]);
+//! * the allocation itself: freed by whichever thread releases the last
+//!   reference. By then the stage holds neither future nor result: the owner
+//!   list keeps its reference until the future is dropped, and the result's
+//!   owner drops it before releasing its own reference.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
+use std::fmt;
 use std::future::Future;
-use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::pin::Pin;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Poll, Waker};
 
-use super::join::JoinError;
-use super::state::{
-    State, TransitionToComplete, TransitionToIdle, TransitionToNotified, TransitionToRunning,
-};
-use super::{End, Id, Schedule, Task};
+use super::join::{JoinError, JoinHandle};
+use super::state::{State, TransitionToNotified};
+use super::vtable::{RunOutcome, Vtable, vtable};
+use super::{Id, Schedule};
 
 /// The part of a task that every thread may read, whatever its future.
 #[repr(C)]
 pub(crate) struct Header {
     /// Flags; see [`super::state`].
     pub(crate) state: State,
-    /// Reference count: the owner list, each queue entry, each waker, the handle.
+    /// Reference count: one per live [`RawTask`] (see the module docs).
     refs: AtomicUsize,
     /// The functions that know the concrete types.
     vtable: &'static Vtable,
@@ -73,360 +98,514 @@ impl Meta {
     }
 }
 
-/// The type-erased functions of one `(F, S)` pair.
-pub(crate) struct Vtable {
-    /// Poll (or cancel) the task. The caller lends its reference.
-    pub(crate) run: unsafe fn(NonNull<Header>) -> RunOutcome,
-    /// Cancel at shutdown. The caller lends its reference.
-    pub(crate) shutdown: unsafe fn(NonNull<Header>),
-    /// Give one reference to the scheduler.
-    pub(crate) schedule: unsafe fn(NonNull<Header>),
-    /// Move the result out into `*dst` (a `Poll<Result<T, JoinError>>`).
-    pub(crate) take_result: unsafe fn(NonNull<Header>, dst: *mut ()),
-    /// Drop the stored result (handle dropped after completion).
-    pub(crate) drop_result: unsafe fn(NonNull<Header>),
-    /// Free the allocation.
-    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+impl Header {
+    /// How many references exist now (for the lost wake-up check).
+    pub(crate) fn ref_count(&self) -> usize {
+        self.refs.load(Ordering::Acquire)
+    }
 }
 
-/// What a run of the task did.
-#[must_use]
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub(crate) enum RunOutcome {
-    /// The task is waiting (or was re-queued).
-    Pending,
-    /// The task completed now: remove it from its owner's list.
-    Complete(End),
-    /// The queue entry was stale; nothing happened.
-    Stale,
-}
-
-enum Stage<F: Future> {
+/// What the cell holds: the future, then its result, then nothing.
+pub(super) enum Stage<F: Future> {
     Running(F),
     Finished(Result<F::Output, JoinError>),
     Consumed,
 }
 
+/// The allocation of a task. Only the functions of [`super::vtable`] see
+/// it with its types; everyone else sees the header through a [`RawTask`].
 #[repr(C)]
-struct Cell<F: Future, S> {
-    header: Header,
-    scheduler: S,
-    stage: UnsafeCell<Stage<F>>,
+pub(super) struct Cell<F: Future, S> {
+    pub(super) header: Header,
+    pub(super) scheduler: S,
+    pub(super) stage: UnsafeCell<Stage<F>>,
 }
 
-impl Header {
-    pub(crate) fn ref_inc(&self) {
-        // Relaxed is enough to add a reference when one is already held (as
-        // with Arc::clone); the guard against overflow mirrors Arc's.
-        let old = self.refs.fetch_add(1, Ordering::Relaxed);
-        if old > isize::MAX as usize {
-            std::process::abort();
+/// One counted reference to a task allocation.
+///
+/// Invariant: `ptr` points at a live `Cell` made by [`RawTask::allocate`],
+/// and this value owns one of the references counted in its header, so the
+/// allocation outlives it. `allocate` makes the first ones; [`Clone`] adds
+/// one; [`Drop`] releases one and frees the task with the last. The only
+/// other way to get a `RawTask` is the `unsafe` [`RawTask::from_raw`].
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: the safe methods touch only the header (atomics, a Mutex, data
+// fixed at spawn); the future and the result are reached only through
+// `unsafe` methods whose contracts name the thread or the state. The last
+// drop frees the cell on any thread, which drops only the header, the
+// scheduler (`Send + Sync` by `Schedule`'s bounds) and an emptied stage (see
+// "Who may touch what" in the module docs).
+unsafe impl Send for RawTask {}
+// SAFETY: as above: `&RawTask` gives the same access from every thread.
+unsafe impl Sync for RawTask {}
+
+/// The references a new task starts with.
+pub(crate) struct NewTask<T> {
+    /// The reference of the owner list.
+    pub(crate) owned: RawTask,
+    /// The reference of the run-queue entry.
+    pub(crate) queued: RawTask,
+    /// The reference of the join handle.
+    pub(crate) handle: JoinHandle<T>,
+}
+
+impl RawTask {
+    /// Allocates a task, queued (`SCHEDULED`) and with a live join handle,
+    /// and returns its three references.
+    pub(crate) fn allocate<F, S>(
+        future: F,
+        scheduler: S,
+        meta: Meta,
+        owner: u64,
+    ) -> NewTask<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+        S: Schedule,
+    {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                // The three returned below.
+                refs: AtomicUsize::new(3),
+                vtable: vtable::<F, S>(),
+                owner,
+                owned_index: AtomicUsize::new(usize::MAX),
+                meta,
+                join_waker: Mutex::new(None),
+                join_waker_set: AtomicBool::new(false),
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        // Cell is repr(C) with the header first: the cell pointer is a header pointer.
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        let handle = RawTask { ptr };
+        NewTask {
+            owned: RawTask { ptr },
+            queued: RawTask { ptr },
+            // SAFETY: the future's output is `F::Output`, and this is the
+            // one handle of the task: `State::new` set `HANDLE` for it.
+            handle: unsafe { JoinHandle::new(handle) },
         }
     }
 
-    /// Drops one reference; frees the task if it was the last.
-    pub(crate) fn ref_dec(ptr: NonNull<Header>) {
-        // SAFETY: the caller owns a reference, so the allocation is alive.
-        let header = unsafe { ptr.as_ref() };
-        if header.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // SAFETY: that was the last reference: nobody else can reach the
-            // task, and the vtable matches the allocation it was built with.
-            unsafe { (header.vtable.dealloc)(ptr) }
-        }
+    /// Takes back a reference given up by [`into_raw`](RawTask::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`into_raw`](RawTask::into_raw) (or from
+    /// [`as_ptr`](RawTask::as_ptr)), and one of these holds:
+    ///
+    /// * the caller owns the reference that `into_raw` gave up, and hands it
+    ///   to the returned value; or
+    /// * the caller only borrows a reference that someone else keeps alive
+    ///   for as long as the returned value is used, and never drops it
+    ///   (it wraps it in `ManuallyDrop`).
+    #[inline]
+    pub(crate) unsafe fn from_raw(ptr: *const ()) -> RawTask {
+        // SAFETY: `into_raw` and `as_ptr` never return null.
+        let ptr = unsafe { NonNull::new_unchecked(ptr.cast_mut().cast::<Header>()) };
+        RawTask { ptr }
     }
 
-    /// How many references exist now (for the lost wake-up check).
-    pub(crate) fn ref_count(&self) -> usize {
-        self.refs.load(Ordering::Acquire)
+    /// Gives up the value without releasing its reference, which now travels
+    /// with the returned pointer until [`from_raw`](RawTask::from_raw).
+    #[inline]
+    pub(crate) fn into_raw(self) -> *const () {
+        let ptr = self.as_ptr();
+        std::mem::forget(self);
+        ptr
     }
 
-    pub(crate) fn vtable(&self) -> &'static Vtable {
-        self.vtable
+    /// The pointer, without giving up the reference (for a borrowed waker).
+    #[inline]
+    pub(crate) fn as_ptr(&self) -> *const () {
+        self.ptr.as_ptr().cast_const().cast()
     }
 
-    /// Wakes the task through a borrowed reference (`Waker::wake_by_ref`).
-    pub(crate) fn wake_by_ref(ptr: NonNull<Header>) {
-        // SAFETY: the caller holds a reference, so the header is alive.
-        let header = unsafe { ptr.as_ref() };
-        if header.state.transition_to_notified() == TransitionToNotified::Submit {
-            header.ref_inc();
-            // SAFETY: we just created the reference that `schedule` consumes.
-            unsafe { (header.vtable.schedule)(ptr) }
+    /// The task's header.
+    #[inline]
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: we own a reference, so the allocation lives at least as
+        // long as this borrow of us.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Whether both point at the same task.
+    pub(crate) fn ptr_eq(&self, other: &RawTask) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// Wakes the task (`Waker::wake_by_ref`; `Waker::wake` is this, then
+    /// the drop of the waker's reference).
+    #[inline]
+    pub(crate) fn wake_by_ref(&self) {
+        // Set SCHEDULED; only the wake that set it on an idle task queues it.
+        if self.header().state.transition_to_notified() == TransitionToNotified::Submit {
+            self.schedule();
         }
     }
 
     /// Requests cancellation (`JoinHandle::abort`).
-    pub(crate) fn abort(ptr: NonNull<Header>) {
-        // SAFETY: the caller holds a reference, so the header is alive.
-        let header = unsafe { ptr.as_ref() };
-        if header.state.transition_to_cancelled() == TransitionToNotified::Submit {
-            header.ref_inc();
-            // SAFETY: we just created the reference that `schedule` consumes.
-            unsafe { (header.vtable.schedule)(ptr) }
+    pub(crate) fn abort(&self) {
+        // Set CANCELLED (and SCHEDULED if idle); an idle task is queued so
+        // that the loop drops its future.
+        if self.header().state.transition_to_cancelled() == TransitionToNotified::Submit {
+            self.schedule();
+        }
+    }
+
+    /// Hands a new reference to the task's scheduler.
+    ///
+    /// We keep our own reference through the call, on purpose: the scheduler
+    /// lives in the cell, and it may drop the new reference at once (a closed
+    /// runtime does), which must not free the cell under it.
+    fn schedule(&self) {
+        // SAFETY: the table is this task's own.
+        unsafe { (self.header().vtable.schedule)(self) }
+    }
+
+    /// Polls the task once (or drops its future, if it was aborted).
+    ///
+    /// # Safety
+    ///
+    /// The caller is the loop thread that owns the task (the thread of its
+    /// [`OwnedTasks`](super::owned::OwnedTasks)). The future need not be
+    /// `Send`, so no other thread may poll or drop it. (Two runs at once are
+    /// excluded by the state machine, which refuses to start a run while
+    /// `RUNNING` is set.)
+    pub(crate) unsafe fn run(&self) -> RunOutcome {
+        // SAFETY: the table is this task's own; the thread is the caller's promise.
+        unsafe { (self.header().vtable.run)(self) }
+    }
+
+    /// Cancels the task at runtime shutdown, dropping its future here.
+    ///
+    /// # Safety
+    ///
+    /// As for [`run`](RawTask::run).
+    pub(crate) unsafe fn shutdown(&self) {
+        // SAFETY: the table is this task's own; the thread is the caller's promise.
+        unsafe { (self.header().vtable.shutdown)(self) }
+    }
+
+    /// Moves the stored result into `dst`.
+    ///
+    /// # Safety
+    ///
+    /// `T` is the output type of the task's future; the caller is the task's
+    /// join handle (which owns the result while `HANDLE` is set) and has seen
+    /// `COMPLETE`.
+    ///
+    /// # Panics
+    ///
+    /// If the result was taken already (a `JoinHandle` polled after it
+    /// returned `Ready`).
+    pub(crate) unsafe fn take_output<T>(&self, dst: &mut Poll<Result<T, JoinError>>) {
+        let dst = (dst as *mut Poll<Result<T, JoinError>>).cast::<()>();
+        // SAFETY: the table is this task's own; the output type, the
+        // ownership of the result and `COMPLETE` are the caller's promises.
+        unsafe { (self.header().vtable.take_output)(self, dst) }
+    }
+
+    /// Drops the stored result, if it is still there.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the task's join handle, and the state machine gave it
+    /// the result to drop ([`HandleDropped::HandleDropsResult`](super::state::HandleDropped)).
+    pub(crate) unsafe fn drop_output(&self) {
+        // SAFETY: the table is this task's own; the ownership of the result
+        // is the caller's promise.
+        unsafe { (self.header().vtable.drop_output)(self) }
+    }
+
+    /// The task's cell with its concrete types.
+    ///
+    /// # Safety
+    ///
+    /// The task was allocated with these same `F` and `S`, which holds when
+    /// the caller was reached through the task's own vtable.
+    pub(super) unsafe fn cell<F: Future, S>(&self) -> &Cell<F, S> {
+        // SAFETY: the header is the first field of a repr(C) cell, so the
+        // cast gets the cell back (its types are the caller's promise), and
+        // our reference keeps it alive for the borrow of `self`.
+        unsafe { self.ptr.cast::<Cell<F, S>>().as_ref() }
+    }
+}
+
+impl Clone for RawTask {
+    #[inline]
+    fn clone(&self) -> RawTask {
+        // Relaxed is enough to add a reference when one is already held (as
+        // with Arc::clone); the guard against overflow mirrors Arc's.
+        let old = self.header().refs.fetch_add(1, Ordering::Relaxed);
+        if old > isize::MAX as usize {
+            std::process::abort();
+        }
+        RawTask { ptr: self.ptr }
+    }
+}
+
+impl Drop for RawTask {
+    #[inline]
+    fn drop(&mut self) {
+        let header = self.header();
+        if header.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // SAFETY: that was the last reference: nobody else can reach the
+            // task, and the table is the one built for this allocation.
+            unsafe { (header.vtable.dealloc)(self.ptr) }
         }
     }
 }
 
-/// Allocates a task. Returns a pointer carrying `refs` references.
-pub(crate) fn allocate<F, S>(future: F, scheduler: S, meta: Meta, owner: u64) -> NonNull<Header>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-    S: Schedule,
-{
-    let cell = Box::new(Cell {
-        header: Header {
-            state: State::new(),
-            // The owner list, the run queue and the join handle.
-            refs: AtomicUsize::new(3),
-            vtable: vtable::<F, S>(),
-            owner,
-            owned_index: AtomicUsize::new(usize::MAX),
-            meta,
-            join_waker: Mutex::new(None),
-            join_waker_set: AtomicBool::new(false),
-        },
-        scheduler,
-        stage: UnsafeCell::new(Stage::Running(future)),
-    });
-    // Cell is repr(C) with the header first: the cell pointer is a header pointer.
-    NonNull::from(Box::leak(cell)).cast::<Header>()
-}
-
-fn vtable<F, S>() -> &'static Vtable
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    struct Table<F, S>(std::marker::PhantomData<(F, S)>);
-    impl<F: Future + 'static, S: Schedule> Table<F, S> {
-        const VTABLE: Vtable = Vtable {
-            run: run::<F, S>,
-            shutdown: shutdown::<F, S>,
-            schedule: schedule::<F, S>,
-            take_result: take_result::<F, S>,
-            drop_result: drop_result::<F, S>,
-            dealloc: dealloc::<F, S>,
-        };
+impl fmt::Debug for RawTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawTask")
+            .field("id", &self.header().meta.id)
+            .field("state", &self.header().state.snapshot())
+            .finish()
     }
-    &Table::<F, S>::VTABLE
-}
-
-/// # Safety
-///
-/// `ptr` must point to a live `Cell<F, S>` built by [`allocate`] with these
-/// same type parameters.
-unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
-    // SAFETY: guaranteed by the caller; the header is the first field of a
-    // repr(C) cell, so the cast gets the cell back.
-    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
-}
-
-/// # Safety
-///
-/// As for [`cell`]; in addition the caller must be the loop thread owning the
-/// task, holding a reference, with no other run of this task in progress.
-unsafe fn run<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) -> RunOutcome {
-    // SAFETY: forwarded from the caller.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    match cell.header.state.transition_to_running() {
-        TransitionToRunning::Stale => return RunOutcome::Stale,
-        TransitionToRunning::Cancel => {
-            // SAFETY: RUNNING is set by us: we have the stage to ourselves.
-            let end = unsafe { cancel(cell) };
-            return RunOutcome::Complete(end);
-        }
-        TransitionToRunning::Poll => {}
-    }
-
-    // A waker that borrows our reference: it must not drop it, hence ManuallyDrop.
-    // SAFETY: the data pointer is a live task header and the vtable is the
-    // task waker vtable, whose clone adds a reference of its own.
-    let waker = ManuallyDrop::new(unsafe { super::waker::borrowed(ptr) });
-    let mut cx = Context::from_waker(&waker);
-
-    let polled = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by us, so nobody else touches the stage; the
-        // future never moves (it lives in a heap cell until it is dropped).
-        let stage = unsafe { &mut *cell.stage.get() };
-        let Stage::Running(future) = stage else {
-            unreachable!("a task that is not complete still holds its future")
-        };
-        // SAFETY: see above: the cell is pinned in the heap.
-        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
-    }));
-
-    match polled {
-        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
-            TransitionToIdle::Idle => RunOutcome::Pending,
-            TransitionToIdle::Reschedule => {
-                cell.header.ref_inc();
-                cell.scheduler.schedule(Task::from_raw(ptr));
-                RunOutcome::Pending
-            }
-            TransitionToIdle::Cancel => {
-                // SAFETY: RUNNING is still set: the stage is ours.
-                RunOutcome::Complete(unsafe { cancel(cell) })
-            }
-        },
-        Ok(Poll::Ready(output)) => {
-            // SAFETY: RUNNING is set: the stage is ours.
-            RunOutcome::Complete(unsafe { complete(cell, Ok(output)) })
-        }
-        Err(payload) => {
-            let error = JoinError::panic(&cell.header.meta, payload);
-            // SAFETY: RUNNING is set: the stage is ours.
-            RunOutcome::Complete(unsafe { complete(cell, Err(error)) })
-        }
-    }
-}
-
-/// # Safety
-///
-/// As for [`run`], for a task the runtime is shutting down.
-unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: forwarded from the caller.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.transition_to_shutdown() == TransitionToRunning::Cancel {
-        // SAFETY: the transition set RUNNING: the stage is ours.
-        let _end = unsafe { cancel(cell) };
-    }
-}
-
-/// Drops the future and completes with `Cancelled` (or with the panic its
-/// drop raised).
-///
-/// # Safety
-///
-/// The caller set `RUNNING` and is the owning loop thread.
-unsafe fn cancel<F: Future + 'static, S: Schedule>(cell: &Cell<F, S>) -> End {
-    let result = Err(JoinError::cancelled(&cell.header.meta));
-    // SAFETY: forwarded from the caller.
-    unsafe { complete(cell, result) }
-}
-
-/// Drops the future, stores the result, and tells the handle.
-///
-/// # Safety
-///
-/// The caller set `RUNNING` and is the owning loop thread.
-unsafe fn complete<F: Future + 'static, S: Schedule>(
-    cell: &Cell<F, S>,
-    mut result: Result<F::Output, JoinError>,
-) -> End {
-    // Drop the future first, on this thread. Its destructor may panic: then
-    // the task ends as a panic (unless it already is one).
-    let dropped = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by the caller: the stage is ours.
-        unsafe { *cell.stage.get() = Stage::Consumed };
-    }));
-    if let Err(payload) = dropped
-        && !matches!(&result, Err(e) if e.is_panic())
-    {
-        result = Err(JoinError::panic(&cell.header.meta, payload));
-    }
-    let end = match &result {
-        Ok(_) => End::Output,
-        Err(e) if e.is_panic() => End::Panic,
-        Err(_) => End::Cancelled,
-    };
-    // SAFETY: still ours until the transition below publishes it.
-    unsafe { *cell.stage.get() = Stage::Finished(result) };
-
-    match cell.header.state.transition_to_complete() {
-        TransitionToComplete::HandleOwnsResult => {
-            // Pairs with the fence in `JoinHandle::poll`: either the handle
-            // sees COMPLETE after storing its waker, or we see its flag here.
-            fence(Ordering::SeqCst);
-            if cell.header.join_waker_set.load(Ordering::Acquire) {
-                let waker = cell
-                    .header
-                    .join_waker
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-            }
-        }
-        TransitionToComplete::RunnerDropsResult => {
-            // SAFETY: the handle is gone; the state machine gave the result to us.
-            let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-            drop_stage_reporting(stage, &cell.header.meta);
-        }
-    }
-    end
-}
-
-/// Drops a stage holding a result nobody will read, reporting an unobserved
-/// panic (asyncio's "Task exception was never retrieved").
-fn drop_stage_reporting<F: Future>(stage: Stage<F>, meta: &Meta) {
-    if let Stage::Finished(Err(error)) = &stage
-        && error.is_panic()
-    {
-        eprintln!(
-            "evloop: {} (spawned at {}) panicked and nobody awaited its JoinHandle: {}",
-            meta.describe(),
-            meta.location,
-            error
-                .panic_message()
-                .unwrap_or_else(|| "<non-string panic payload>".into())
-        );
-    }
-    // The output's own destructor may panic; never let that unwind into the loop.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(stage)));
-}
-
-/// # Safety
-///
-/// `ptr` is a live cell of these types and the caller gives up one reference.
-unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: forwarded from the caller.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    cell.scheduler.schedule(Task::from_raw(ptr));
-}
-
-/// # Safety
-///
-/// `ptr` is a live cell of these types, the state says `COMPLETE` and the
-/// caller is the join handle (which owns the result), and `dst` points to a
-/// valid `Poll<Result<F::Output, JoinError>>`.
-unsafe fn take_result<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: forwarded from the caller.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    // SAFETY: COMPLETE was observed with Acquire, so the stage write is
-    // visible, and the handle is the only party allowed to touch it now.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-    let Stage::Finished(result) = stage else {
-        panic!("JoinHandle polled after it returned its result");
-    };
-    // SAFETY: the caller promises `dst` has this type.
-    unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
-}
-
-/// # Safety
-///
-/// As for [`take_result`], without `dst`.
-unsafe fn drop_result<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: forwarded from the caller.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    // SAFETY: as in take_result: the handle owns the stored result.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
-    drop_stage_reporting(stage, &cell.header.meta);
-}
-
-/// # Safety
-///
-/// `ptr` is a cell of these types whose last reference was just released.
-unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the allocation came from Box::new in `allocate` with this type,
-    // and no reference to it remains. The stage holds no future by now (the
-    // owner list keeps a reference until the future is dropped), so nothing
-    // of `F` runs here, whatever thread this is.
-    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
-    drop(cell);
 }
 
 /// The panic payload type used by [`JoinError`].
 pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
+#[cfg(test)]
+mod tests {
+    //! The reference rule of the module docs, step by step: who adds a
+    //! reference, who releases one, and that the last release frees the
+    //! task exactly once. Each test runs the task on its own thread, which
+    //! plays the owning loop thread.
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::task::{Context, Poll};
+
+    use super::super::waker::waker_ref;
+    use super::super::{End, Task};
+    use super::*;
+
+    /// A run queue that counts how often its scheduler is dropped (which
+    /// happens exactly when the task's cell is freed).
+    #[derive(Default)]
+    struct Probe {
+        queue: Mutex<Vec<Task>>,
+        freed: AtomicUsize,
+        polls: AtomicUsize,
+        ready: AtomicBool,
+    }
+
+    struct TestScheduler(Arc<Probe>);
+
+    impl Schedule for TestScheduler {
+        fn schedule(&self, task: Task) {
+            self.0.queue.lock().unwrap().push(task);
+        }
+    }
+
+    impl Drop for TestScheduler {
+        fn drop(&mut self) {
+            self.0.freed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Probe {
+        fn queued(&self) -> usize {
+            self.queue.lock().unwrap().len()
+        }
+    }
+
+    /// A task whose future counts its polls and is ready once
+    /// `probe.ready` is set.
+    fn spawn(probe: &Arc<Probe>) -> NewTask<u32> {
+        let p = probe.clone();
+        let future = std::future::poll_fn(move |_| {
+            p.polls.fetch_add(1, Ordering::SeqCst);
+            if p.ready.load(Ordering::SeqCst) {
+                Poll::Ready(7)
+            } else {
+                Poll::Pending
+            }
+        });
+        let meta = Meta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        };
+        RawTask::allocate(future, TestScheduler(probe.clone()), meta, 0)
+    }
+
+    /// Polls once, as the owning loop thread.
+    fn run(task: &RawTask) -> RunOutcome {
+        // SAFETY: the test thread plays the loop thread, and it is the only
+        // thread that ever runs this task.
+        unsafe { task.run() }
+    }
+
+    #[test]
+    fn clones_add_and_drops_release_references() {
+        let probe = Arc::new(Probe::default());
+        let NewTask {
+            owned,
+            queued,
+            handle,
+        } = spawn(&probe);
+        assert_eq!(owned.header().ref_count(), 3, "owner list, queue, handle");
+        let extra = owned.clone();
+        assert!(extra.ptr_eq(&owned));
+        assert_eq!(owned.header().ref_count(), 4);
+        drop(extra);
+        assert_eq!(owned.header().ref_count(), 3);
+        let abort = handle.abort_handle();
+        let abort2 = abort.clone();
+        assert_eq!(owned.header().ref_count(), 5);
+        drop((abort, abort2));
+        assert_eq!(owned.header().ref_count(), 3);
+
+        // Run to completion, then release the three: the last one frees.
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&queued), RunOutcome::Complete(End::Output));
+        drop(queued);
+        assert_eq!(owned.header().ref_count(), 2);
+        drop(handle);
+        assert_eq!(owned.header().ref_count(), 1);
+        assert_eq!(
+            probe.freed.load(Ordering::SeqCst),
+            0,
+            "one reference is left"
+        );
+        drop(owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1, "freed with the last");
+    }
+
+    #[test]
+    fn into_raw_and_from_raw_carry_one_reference() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        let ptr = task.owned.clone().into_raw();
+        assert_eq!(ptr, task.owned.as_ptr());
+        assert_eq!(task.owned.header().ref_count(), 4, "the pointer holds one");
+        // SAFETY: `ptr` came from `into_raw`, and we hand its reference back.
+        let back = unsafe { RawTask::from_raw(ptr) };
+        assert!(back.ptr_eq(&task.owned));
+        assert_eq!(task.owned.header().ref_count(), 4);
+        drop(back);
+        assert_eq!(task.owned.header().ref_count(), 3);
+        // Follow the protocol to the end: the future is dropped by a run.
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&task.queued), RunOutcome::Complete(End::Output));
+        drop(task);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_lent_waker_costs_nothing_and_its_clones_own_a_reference() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        drop(task.queued);
+        assert_eq!(task.owned.header().ref_count(), 2, "owner list and handle");
+
+        let owned_waker = {
+            let lent = waker_ref(&task.owned);
+            assert_eq!(task.owned.header().ref_count(), 2, "lending adds nothing");
+            let owned_waker = Waker::clone(&lent);
+            assert_eq!(task.owned.header().ref_count(), 3);
+            assert!(owned_waker.will_wake(&lent));
+
+            // Waking by reference queues the idle task with a new reference.
+            lent.wake_by_ref();
+            assert_eq!(probe.queued(), 1);
+            assert_eq!(task.owned.header().ref_count(), 4);
+            // A second wake finds it queued already: nothing changes.
+            lent.wake_by_ref();
+            assert_eq!(probe.queued(), 1);
+            assert_eq!(task.owned.header().ref_count(), 4);
+            owned_waker
+        };
+        // The lend ended: it released nothing.
+        assert_eq!(task.owned.header().ref_count(), 4);
+
+        // Waking by value releases the waker's reference.
+        owned_waker.wake();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 3);
+
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        probe.ready.store(true, Ordering::SeqCst);
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Output));
+        assert_eq!(probe.polls.load(Ordering::SeqCst), 2);
+        drop(entry);
+        let mut handle = task.handle;
+        let out = Pin::new(&mut handle).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(out, Poll::Ready(Ok(7))));
+        drop(handle);
+        drop(task.owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_wake_during_the_poll_queues_the_task_once_after_it() {
+        let probe = Arc::new(Probe::default());
+        let p = probe.clone();
+        let future = std::future::poll_fn(move |cx| {
+            p.polls.fetch_add(1, Ordering::SeqCst);
+            cx.waker().wake_by_ref();
+            cx.waker().wake_by_ref();
+            assert_eq!(p.queued(), 0, "nothing is queued while the poll runs");
+            Poll::<()>::Pending
+        });
+        let meta = Meta {
+            id: Id::next(),
+            name: None,
+            location: Location::caller(),
+        };
+        let task = RawTask::allocate(future, TestScheduler(probe.clone()), meta, 0);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        assert_eq!(probe.queued(), 1, "queued again, once");
+        assert_eq!(task.owned.header().ref_count(), 4);
+        drop(task.queued);
+
+        // Abort, then let the queue entry drop the future.
+        task.handle.abort();
+        assert_eq!(probe.queued(), 1, "already queued: abort adds no entry");
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Cancelled));
+        assert_eq!(
+            probe.polls.load(Ordering::SeqCst),
+            1,
+            "cancelled, not polled"
+        );
+        drop((entry, task.handle));
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 0);
+        drop(task.owned);
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn abort_queues_an_idle_task_once() {
+        let probe = Arc::new(Probe::default());
+        let task = spawn(&probe);
+        assert_eq!(run(&task.queued), RunOutcome::Pending);
+        assert_eq!(task.owned.header().ref_count(), 3);
+        task.handle.abort();
+        task.handle.abort();
+        assert_eq!(probe.queued(), 1);
+        assert_eq!(task.owned.header().ref_count(), 4);
+        let entry = probe.queue.lock().unwrap().pop().unwrap();
+        assert_eq!(run(&entry.raw), RunOutcome::Complete(End::Cancelled));
+        assert_eq!(
+            run(&task.queued),
+            RunOutcome::Stale,
+            "a stale entry does nothing"
+        );
+        assert_eq!(probe.polls.load(Ordering::SeqCst), 1);
+        drop((entry, task));
+        assert_eq!(probe.freed.load(Ordering::SeqCst), 1);
+    }
+}

@@ -15,18 +15,26 @@
 //! ## The table
 //!
 //! Rows are states (flags not shown are clear; `HANDLE` is orthogonal and only
-//! matters for completion and handle drop). Cells are the next state and the
-//! side effect. This same table is walked by `tests/task_state_table.rs`.
+//! matters for completion and handle drop). Columns are events; cells are the
+//! state after the event (after the runner's follow-up, where the event
+//! makes it drop the future) and the side effect. `-` marks an event that
+//! cannot happen in that state. The `tests` module at the bottom of this file
+//! walks the same table, one entry per cell.
 //!
 //! | state | poll starts | poll returns Ready | poll returns Pending | wake during poll | wake while idle | abort | handle dropped | runtime shutdown |
 //! | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-//! | Idle | - | - | - | - | Scheduled; push to queue | Scheduled+Cancelled; push to queue | clear HANDLE (detach) | Running+Cancelled; drop future |
-//! | Scheduled | Running | - | - | - | no-op (already queued) | Scheduled+Cancelled | clear HANDLE | Running+Cancelled; drop future (the queue entry is stale) |
-//! | Running | - | Complete; drop future, store output, wake the handle's waker | Idle | Running+Scheduled | - | Running+Cancelled | clear HANDLE | - (shutdown never runs inside a poll) |
-//! | Running+Scheduled | - | Complete (the schedule is void) | Scheduled; queued again after the poll (the loop holds self-wakes until the end of the tick, like a yield; a task is queued at most once) | no-op | - | Running+Scheduled+Cancelled | clear HANDLE | - |
-//! | Running+Cancelled | - | Complete; output stored (the abort came too late) | Complete; drop future, store `Cancelled` | no-op | - | no-op | clear HANDLE | - |
-//! | Scheduled+Cancelled | Running+Cancelled; drop future, store `Cancelled` | - | - | - | no-op | no-op | clear HANDLE | Running+Cancelled; drop future |
+//! | Idle | - | - | - | - | Scheduled; push to queue | Scheduled+Cancelled; push to queue | clear HANDLE (detach) | Complete+Cancelled; drop future, store `Cancelled` |
+//! | Scheduled | Running | - | - | - | no-op (already queued) | Scheduled+Cancelled | clear HANDLE | Complete+Cancelled; drop future, store `Cancelled` (the queue entry is now stale) |
+//! | Running | refused (a panic: one runner at a time) | Complete; drop future, store output, wake the handle's waker | Idle | Running+Scheduled | - | Running+Cancelled | clear HANDLE | refused (shutdown never runs inside a poll) |
+//! | Running+Scheduled | refused | Complete (the schedule is void) | Scheduled; queued again after the poll (the loop holds self-wakes until the end of the tick, like a yield; a task is queued at most once) | no-op | - | Running+Scheduled+Cancelled | clear HANDLE | refused |
+//! | Running+Cancelled | refused | Complete+Cancelled; output stored (the abort came too late) | Complete+Cancelled; drop future, store `Cancelled` | Running+Scheduled+Cancelled (nothing queued) | - | no-op | clear HANDLE | refused |
+//! | Running+Scheduled+Cancelled | refused | Complete+Cancelled; output stored | Complete+Cancelled; drop future, store `Cancelled` (not queued again) | no-op | - | no-op | clear HANDLE | refused |
+//! | Scheduled+Cancelled | Complete+Cancelled; drop future, store `Cancelled` | - | - | - | no-op | no-op | clear HANDLE | Complete+Cancelled; drop future, store `Cancelled` |
 //! | Complete | stale queue entry: drop it | - | - | - | no-op | no-op | clear HANDLE; the handle drops the stored result | no-op |
+//!
+//! `RUNNING` is the lock on the future: only the runner that set it may touch
+//! the future, and starting a run (or a shutdown) while it is set is refused
+//! with a panic rather than let two runners reach the same future.
 //!
 //! When a task completes and `HANDLE` is clear, the loop drops the result at
 //! once (a panic nobody will observe is reported on stderr). When the handle
@@ -133,7 +141,7 @@ impl State {
             if s & COMPLETE != 0 {
                 return (None, TransitionToRunning::Stale);
             }
-            debug_assert!(s & RUNNING == 0, "a task is polled by one runner at a time");
+            assert!(s & RUNNING == 0, "a task is polled by one runner at a time");
             let next = (s & !SCHEDULED) | RUNNING;
             if s & CANCELLED != 0 {
                 (Some(next), TransitionToRunning::Cancel)
@@ -150,7 +158,7 @@ impl State {
             if s & COMPLETE != 0 {
                 return (None, TransitionToRunning::Stale);
             }
-            debug_assert!(s & RUNNING == 0, "shutdown never runs inside a poll");
+            assert!(s & RUNNING == 0, "shutdown never runs inside a poll");
             (
                 Some((s & !SCHEDULED) | RUNNING | CANCELLED),
                 TransitionToRunning::Cancel,
@@ -175,11 +183,12 @@ impl State {
         })
     }
 
-    /// The future is gone and the result is stored.
+    /// The future is gone and the result is stored. A wake that came during
+    /// the last poll is void: `SCHEDULED` is cleared too.
     pub(crate) fn transition_to_complete(&self) -> TransitionToComplete {
         self.update(|s| {
             debug_assert!(s & RUNNING != 0 && s & COMPLETE == 0);
-            let next = (s & !RUNNING) | COMPLETE;
+            let next = (s & !(RUNNING | SCHEDULED)) | COMPLETE;
             if s & HANDLE != 0 {
                 (Some(next), TransitionToComplete::HandleOwnsResult)
             } else {
@@ -276,8 +285,263 @@ impl std::fmt::Debug for Snapshot {
 
 #[cfg(test)]
 mod tests {
-    //! Walks the table in the module docs, row by row.
+    //! Walks the table in the module docs: `table_cells` checks every cell,
+    //! starting from the row's flag word; the `*_row` tests reach the rows
+    //! through transitions, as a task does.
     use super::*;
+
+    /// The columns of the table.
+    #[derive(Debug, Clone, Copy)]
+    enum Event {
+        PollStarts,
+        Ready,
+        Pending,
+        /// A wake, during a poll or while idle (the row says which).
+        Wake,
+        Abort,
+        DropHandle,
+        Shutdown,
+    }
+    use Event::*;
+
+    /// Does what the runner in `raw.rs` does on `event`: the transition, and
+    /// the completion that follows when it must drop the future. Returns
+    /// what the transitions said.
+    fn apply(s: &State, event: Event) -> String {
+        let then_complete = |first: &str| format!("{first}, {:?}", s.transition_to_complete());
+        match event {
+            PollStarts => match s.transition_to_running() {
+                TransitionToRunning::Cancel => then_complete("Cancel"),
+                other => format!("{other:?}"),
+            },
+            Ready => format!("{:?}", s.transition_to_complete()),
+            Pending => match s.transition_to_idle() {
+                TransitionToIdle::Cancel => then_complete("Cancel"),
+                other => format!("{other:?}"),
+            },
+            Wake => format!("{:?}", s.transition_to_notified()),
+            Abort => format!("{:?}", s.transition_to_cancelled()),
+            DropHandle => format!("{:?}", s.drop_handle()),
+            Shutdown => match s.transition_to_shutdown() {
+                TransitionToRunning::Cancel => then_complete("Cancel"),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+
+    const IDLE: usize = 0;
+    const H: usize = HANDLE;
+
+    /// (row, event, what the transitions say, the state after), one entry
+    /// per cell of the table that is not `-` or "refused", with the handle
+    /// alive unless the entry says otherwise.
+    const TABLE: &[(usize, Event, &str, &str)] = &[
+        // Idle
+        (IDLE | H, Wake, "Submit", "Scheduled+Handle"),
+        (IDLE | H, Abort, "Submit", "Scheduled+Cancelled+Handle"),
+        (IDLE | H, DropHandle, "Detached", "Idle"),
+        (
+            IDLE | H,
+            Shutdown,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            IDLE,
+            Shutdown,
+            "Cancel, RunnerDropsResult",
+            "Complete+Cancelled",
+        ),
+        // Scheduled
+        (SCHEDULED | H, PollStarts, "Poll", "Running+Handle"),
+        (SCHEDULED | H, Wake, "DoNothing", "Scheduled+Handle"),
+        (
+            SCHEDULED | H,
+            Abort,
+            "DoNothing",
+            "Scheduled+Cancelled+Handle",
+        ),
+        (SCHEDULED | H, DropHandle, "Detached", "Scheduled"),
+        (
+            SCHEDULED | H,
+            Shutdown,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        // Running
+        (RUNNING | H, Ready, "HandleOwnsResult", "Complete+Handle"),
+        (RUNNING, Ready, "RunnerDropsResult", "Complete"),
+        (RUNNING | H, Pending, "Idle", "Handle"),
+        (RUNNING | H, Wake, "DoNothing", "Running+Scheduled+Handle"),
+        (RUNNING | H, Abort, "DoNothing", "Running+Cancelled+Handle"),
+        (RUNNING | H, DropHandle, "Detached", "Running"),
+        // Running+Scheduled
+        (
+            RUNNING | SCHEDULED | H,
+            Ready,
+            "HandleOwnsResult",
+            "Complete+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | H,
+            Pending,
+            "Reschedule",
+            "Scheduled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | H,
+            Wake,
+            "DoNothing",
+            "Running+Scheduled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | H,
+            Abort,
+            "DoNothing",
+            "Running+Scheduled+Cancelled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | H,
+            DropHandle,
+            "Detached",
+            "Running+Scheduled",
+        ),
+        // Running+Cancelled
+        (
+            RUNNING | CANCELLED | H,
+            Ready,
+            "HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            RUNNING | CANCELLED | H,
+            Pending,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            RUNNING | CANCELLED | H,
+            Wake,
+            "DoNothing",
+            "Running+Scheduled+Cancelled+Handle",
+        ),
+        (
+            RUNNING | CANCELLED | H,
+            Abort,
+            "DoNothing",
+            "Running+Cancelled+Handle",
+        ),
+        (
+            RUNNING | CANCELLED | H,
+            DropHandle,
+            "Detached",
+            "Running+Cancelled",
+        ),
+        // Running+Scheduled+Cancelled
+        (
+            RUNNING | SCHEDULED | CANCELLED | H,
+            Ready,
+            "HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | CANCELLED | H,
+            Pending,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | CANCELLED | H,
+            Wake,
+            "DoNothing",
+            "Running+Scheduled+Cancelled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | CANCELLED | H,
+            Abort,
+            "DoNothing",
+            "Running+Scheduled+Cancelled+Handle",
+        ),
+        (
+            RUNNING | SCHEDULED | CANCELLED | H,
+            DropHandle,
+            "Detached",
+            "Running+Scheduled+Cancelled",
+        ),
+        // Scheduled+Cancelled
+        (
+            SCHEDULED | CANCELLED | H,
+            PollStarts,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        (
+            SCHEDULED | CANCELLED | H,
+            Wake,
+            "DoNothing",
+            "Scheduled+Cancelled+Handle",
+        ),
+        (
+            SCHEDULED | CANCELLED | H,
+            Abort,
+            "DoNothing",
+            "Scheduled+Cancelled+Handle",
+        ),
+        (
+            SCHEDULED | CANCELLED | H,
+            DropHandle,
+            "Detached",
+            "Scheduled+Cancelled",
+        ),
+        (
+            SCHEDULED | CANCELLED | H,
+            Shutdown,
+            "Cancel, HandleOwnsResult",
+            "Complete+Cancelled+Handle",
+        ),
+        // Complete
+        (COMPLETE | H, PollStarts, "Stale", "Complete+Handle"),
+        (COMPLETE | H, Wake, "DoNothing", "Complete+Handle"),
+        (COMPLETE | H, Abort, "DoNothing", "Complete+Handle"),
+        (COMPLETE | H, DropHandle, "HandleDropsResult", "Complete"),
+        (COMPLETE | H, Shutdown, "Stale", "Complete+Handle"),
+    ];
+
+    #[test]
+    fn table_cells() {
+        for &(row, event, said, after) in TABLE {
+            let s = State(AtomicUsize::new(row));
+            let cell = format!("{:?} on {event:?}", Snapshot(row));
+            assert_eq!(apply(&s, event), said, "{cell}: what the transitions say");
+            assert_eq!(
+                format!("{:?}", s.snapshot()),
+                after,
+                "{cell}: the state after"
+            );
+        }
+    }
+
+    #[test]
+    fn refused_cells_panic_and_leave_the_state_alone() {
+        for row in [
+            RUNNING,
+            RUNNING | SCHEDULED,
+            RUNNING | CANCELLED,
+            RUNNING | SCHEDULED | CANCELLED,
+        ] {
+            for event in [PollStarts, Shutdown] {
+                let s = State(AtomicUsize::new(row | H));
+                let refused =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(&s, event)));
+                assert!(
+                    refused.is_err(),
+                    "{:?} on {event:?} must panic",
+                    Snapshot(row)
+                );
+                assert_eq!(s.snapshot(), Snapshot(row | H));
+            }
+        }
+    }
 
     fn idle() -> State {
         let s = State::new();

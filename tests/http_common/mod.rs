@@ -114,7 +114,7 @@ pub fn serve(script: impl Fn(&mut Conn) + Send + Sync + 'static) -> Server {
     serve_with(None, script)
 }
 
-/// Starts a TLS server with `tls` (see [`tls_server_config`]).
+/// Starts a TLS server with `tls` (see [`self_signed`]).
 pub fn serve_tls(
     tls: Arc<rustls::ServerConfig>,
     script: impl Fn(&mut Conn) + Send + Sync + 'static,
