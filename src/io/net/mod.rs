@@ -14,7 +14,9 @@
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], the traits that
 //! smol's and async-std's sockets implement and that protocol crates (TLS,
 //! WebSocket, codecs) are written against. Code generic over them runs on
-//! evloop unchanged; the inherent `&self` methods stay beside them.
+//! evloop unchanged; the inherent `&self` methods stay beside them. For a
+//! reader task and a writer task, [`TcpStream::into_split`] gives two owned
+//! halves that implement the traits too.
 //!
 //! ```
 //! use evloop::net::{TcpListener, TcpStream};
@@ -44,9 +46,11 @@
 //! ```
 
 mod lookup;
+mod split;
 mod tcp_listener;
 mod tcp_stream;
 
 pub use lookup::{ToAddrs, lookup_host};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
