@@ -217,7 +217,7 @@ fn a_file_write_that_returned_pending_completes_exactly_once() {
         let path = path.clone();
         move || {
             let rt = traced();
-            let jobs = rt.block_on(async {
+            rt.block_on(async {
                 let mut file = File::create(&path).await.unwrap();
                 let mut jobs = vec![pool_jobs(&rt)];
 
@@ -248,8 +248,7 @@ fn a_file_write_that_returned_pending_completes_exactly_once() {
                 assert_eq!(std::fs::read(&path).unwrap(), b"firstsecond");
                 jobs.push(pool_jobs(&rt));
                 jobs
-            });
-            jobs
+            })
         }
     });
     // create, first, second; nothing for the abandoned third or for close.
