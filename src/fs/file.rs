@@ -50,9 +50,10 @@ const CHUNK_MAX: usize = 1024 * 1024;
 /// `copy`, `BufReader`, codecs) use the file; each impl below says when it
 /// returns `Pending` and what a dropped future leaves behind.
 ///
-/// Because of the traits' `AsyncReadExt::read_to_end(&mut buf)` and the
-/// inherent `read_to_end()` share a name, call the trait's with its path
-/// (`AsyncReadExt::read_to_end(&mut file, &mut buf)`).
+/// futures-util's `AsyncReadExt::read_to_end(&mut buf)` and the inherent
+/// `read_to_end()` share a name, and a plain method call picks the inherent
+/// one: call the extension's by its path
+/// (`AsyncReadExt::read_to_end(&mut file, &mut buf)`), or from generic code.
 ///
 /// # Dropping a `File`
 ///

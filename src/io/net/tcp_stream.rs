@@ -27,7 +27,10 @@ use crate::io::registration::Evented;
 /// The stream (and `&TcpStream`) also implements the runtime-neutral
 /// [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], so code written
 /// for those traits (futures-util's helpers, TLS and WebSocket crates) runs
-/// on it; see the [module docs](crate::net) for an example.
+/// on it; see the [module docs](crate::net) for an example. A plain method
+/// call such as `stream.read(&mut buf)` picks the inherent method over
+/// futures-util's `AsyncReadExt::read` of the same name; the two behave
+/// alike, and generic code reaches the trait's.
 pub struct TcpStream {
     inner: Evented<mio::net::TcpStream>,
 }
