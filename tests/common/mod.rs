@@ -15,7 +15,8 @@
 //!   futures by hand with [`poll_with`].
 //! * [`report_exit`] lets a test see a (pool) thread end.
 //! * [`connected_to_std_peer`] makes a loopback connection whose far end is a
-//!   blocking std socket that the test drives.
+//!   blocking std socket that the test drives; [`loopback_pair`] makes one
+//!   whose both ends are evloop streams.
 //! * [`paused`], [`real`] and [`paused_collecting`] build runtimes the way
 //!   the tests want them.
 //!
@@ -241,6 +242,15 @@ pub async fn connected_to_std_peer() -> (evloop::net::TcpStream, std::net::TcpSt
     // The connection is already in the backlog: this accept does not wait.
     let (peer, _) = listener.accept().unwrap();
     (stream, peer)
+}
+
+/// A connected loopback pair, both ends evloop streams: (client, server).
+pub async fn loopback_pair() -> (evloop::net::TcpStream, evloop::net::TcpStream) {
+    let listener = evloop::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connecting = evloop::spawn(async move { evloop::net::TcpStream::connect(addr).await });
+    let (server, _) = listener.accept().await.unwrap();
+    (connecting.await.unwrap().unwrap(), server)
 }
 
 /// Yields to the loop until `done()` is true.

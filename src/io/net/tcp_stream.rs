@@ -1,9 +1,12 @@
 //! [`TcpStream`]: a connected TCP socket on the loop.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{ToAddrs, lookup_host};
 use crate::io::reactor::Direction;
@@ -20,6 +23,14 @@ use crate::io::registration::Evented;
 /// All of them are cancel safe in the sense that dropping the future leaves
 /// no waker behind; `read` and `write` lose nothing when dropped, while
 /// `read_exact` and `write_all` may have moved part of the data already.
+///
+/// The stream (and `&TcpStream`) also implements the runtime-neutral
+/// [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], so code written
+/// for those traits (futures-util's helpers, TLS and WebSocket crates) runs
+/// on it; see the [module docs](crate::net) for an example. A plain method
+/// call such as `stream.read(&mut buf)` picks the inherent method over
+/// futures-util's `AsyncReadExt::read` of the same name; the two behave
+/// alike, and generic code reaches the trait's.
 pub struct TcpStream {
     inner: Evented<mio::net::TcpStream>,
 }
@@ -118,6 +129,10 @@ impl TcpStream {
     }
 
     /// Polls a read: the building block for adapters (rustls, codecs).
+    ///
+    /// `Pending` only after `read(2)` said `WouldBlock`; the reactor wakes
+    /// the waker of `cx` when the socket turns readable. The trait method
+    /// [`AsyncRead::poll_read`] is this one.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.inner.poll_io(cx, Direction::Read, |mut s| s.read(buf))
     }
@@ -162,6 +177,10 @@ impl TcpStream {
     }
 
     /// Polls a write: the building block for adapters.
+    ///
+    /// `Pending` only after `write(2)` said `WouldBlock`; the reactor wakes
+    /// the waker of `cx` when the socket turns writable. The trait method
+    /// [`AsyncWrite::poll_write`] is this one.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.inner
             .poll_io(cx, Direction::Write, |mut s| s.write(buf))
@@ -247,11 +266,146 @@ impl TcpStream {
         self.inner.get().nodelay()
     }
 
+    /// `readv(2)` into `bufs`, waiting for readiness as [`poll_read`](Self::poll_read).
+    pub(crate) fn poll_read_vectored_ref(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner
+            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+    }
+
+    /// `writev(2)` from `bufs`, waiting for readiness as [`poll_write`](Self::poll_write).
+    pub(crate) fn poll_write_vectored_ref(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner
+            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+    }
+
     /// (syscalls that answered `WouldBlock`, `Pending`s returned) on this
     /// socket: lets tests check that every `Pending` followed a `WouldBlock`.
     #[doc(hidden)]
     pub fn readiness_counters(&self) -> (u64, u64) {
         self.inner.counters()
+    }
+}
+
+/// Reading through the runtime-neutral trait.
+///
+/// `poll_read` and `poll_read_vectored` (`readv(2)`) return `Pending` only
+/// after the syscall said `WouldBlock`; the reactor then wakes the waker of
+/// the latest poll when the socket turns readable (or closed, or in error).
+/// `Ok(0)` means the peer closed its side.
+///
+/// Cancel safety: nothing is read until `Ready` is returned, so a read future
+/// dropped mid-wait loses no bytes and the stream stays usable. Its waker
+/// stays registered until the next poll replaces it or the next readiness
+/// event wakes it once (a harmless spurious wake).
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        TcpStream::poll_read(&self, cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_ref(cx, bufs)
+    }
+}
+
+/// Writing through the runtime-neutral trait.
+///
+/// `poll_write` and `poll_write_vectored` (`writev(2)`) return `Pending`
+/// only after the syscall said `WouldBlock` (the send buffer is full); the
+/// reactor then wakes the waker of the latest poll when the socket turns
+/// writable. `poll_flush` is always ready: TCP keeps no buffer in user space.
+/// `poll_close` shuts down the write side (`shutdown(2)` with `SHUT_WR`), so
+/// the peer reads end-of-file; it never waits.
+///
+/// Cancel safety: nothing is written until `Ready` is returned, so a write
+/// future dropped mid-wait sends nothing and the stream stays usable.
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        TcpStream::poll_write(&self, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_ref(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+/// Reading through a shared reference, as with `&std::net::TcpStream`: one
+/// task may read through one `&TcpStream` while another writes through a
+/// second. Pending, waking and cancel safety as for [`TcpStream`]'s impl.
+impl AsyncRead for &TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        TcpStream::poll_read(self.get_mut(), cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_read_vectored_ref(cx, bufs)
+    }
+}
+
+/// Writing through a shared reference. Pending, waking, flushing, closing
+/// and cancel safety as for [`TcpStream`]'s impl.
+impl AsyncWrite for &TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        TcpStream::poll_write(self.get_mut(), cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_write_vectored_ref(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
     }
 }
 
