@@ -51,6 +51,8 @@ pub mod pipeline;
 pub mod runtime;
 pub mod sync;
 pub mod task;
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 pub mod trace;
 
