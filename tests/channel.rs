@@ -350,14 +350,18 @@ fn the_receiver_is_a_stream_that_ends_when_the_senders_drop() {
                 spawn(async move {
                     for i in 0..4 {
                         sleep(Duration::from_millis(10)).await;
-                        tx.send(task * 100 + i).await.expect("the receiver is alive");
+                        tx.send(task * 100 + i)
+                            .await
+                            .expect("the receiver is alive");
                     }
                 });
             }
             let from_thread = tx.clone();
             let thread = std::thread::spawn(move || {
                 for i in 0..4 {
-                    from_thread.blocking_send(900 + i).expect("the receiver is alive");
+                    from_thread
+                        .blocking_send(900 + i)
+                        .expect("the receiver is alive");
                 }
             });
             drop(tx);
@@ -407,7 +411,11 @@ fn stream_polls_pend_wake_and_end() {
         assert_eq!(rx.size_hint(), (0, Some(0)));
         assert!(rx.is_terminated());
         assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(None));
-        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(None), "fused");
+        assert_eq!(
+            poll_with(&mut rx.next(), &waker),
+            Poll::Ready(None),
+            "fused"
+        );
 
         // A pending poll is woken by the last sender's drop.
         let (tx, mut rx) = channel::<u8>(1);

@@ -597,10 +597,7 @@ fn tls_failure_has_the_rustls_error_as_its_source() {
         conn.request();
     });
     run("tls_failure_has_the_rustls_error_as_its_source", async {
-        let err = Client::new()
-            .get(&server.https_url("/"))
-            .await
-            .unwrap_err();
+        let err = Client::new().get(&server.https_url("/")).await.unwrap_err();
         let source = err.source().expect("a TLS error has a source");
         let tls = source
             .downcast_ref::<rustls::Error>()
@@ -609,7 +606,10 @@ fn tls_failure_has_the_rustls_error_as_its_source() {
             *tls,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
         );
-        assert!(err.to_string().ends_with(&format!("TLS error: {tls}")), "{err}");
+        assert!(
+            err.to_string().ends_with(&format!("TLS error: {tls}")),
+            "{err}"
+        );
     });
 }
 

@@ -3,7 +3,7 @@
 //! tokio's `sync::mpsc::channel`, under tokio's path and names.
 //!
 //! [`channel`] makes the two ends. Many [`Sender`]s (it is `Clone`), one
-//! [`Receiver`], which is also a [`Stream`](futures_core::Stream) of the
+//! [`Receiver`], which is also a [`Stream`] of the
 //! items, so the combinators of `futures-util` and friends work on it. There
 //! is no unbounded channel on purpose: back-pressure is the point.
 //!
