@@ -246,31 +246,31 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
         let count = self.handles.len();
         let mut results: Vec<Option<Result<T, E>>> = (0..count).map(|_| None).collect();
         let mut failures: Vec<Failure<E>> = Vec::new();
+        // Which handles have resolved, whatever the outcome.
+        let mut joined_yet = vec![false; count];
         let mut cancelled_rest = false;
         let mut left = count;
         let handles = &mut self.handles;
         poll_fn(|cx| {
             for (i, handle) in handles.iter_mut().enumerate() {
-                if results[i].is_some() || handle_done(&failures, i) {
+                if joined_yet[i] {
                     continue;
                 }
                 let Poll::Ready(joined) = Pin::new(&mut *handle).poll(cx) else {
                     continue;
                 };
+                joined_yet[i] = true;
                 left -= 1;
                 match joined {
                     Ok(Ok(v)) => results[i] = Some(Ok(v)),
                     Ok(Err(e)) => failures.push(Failure::Error { index: i, error: e }),
-                    Err(j) if j.is_cancelled() && cancelled_rest => {
-                        failures.push(Failure::Cancelled { index: i })
-                    }
+                    // Cancelled by the group after the first failure: not a
+                    // failure of its own.
+                    Err(j) if j.is_cancelled() && cancelled_rest => {}
                     Err(j) => failures.push(Failure::Panic { index: i, error: j }),
                 }
             }
-            let failed = failures
-                .iter()
-                .any(|f| !matches!(f, Failure::Cancelled { .. }));
-            if failed && !cancelled_rest {
+            if !failures.is_empty() && !cancelled_rest {
                 // The first failure cancels the others; their handles wake
                 // once each task has been dropped.
                 cancelled_rest = true;
@@ -285,7 +285,6 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
             }
         })
         .await;
-        failures.retain(|f| !matches!(f, Failure::Cancelled { .. }));
         if failures.is_empty() {
             Ok(results
                 .into_iter()
@@ -302,10 +301,6 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
             })
         }
     }
-}
-
-fn handle_done<E>(failures: &[Failure<E>], i: usize) -> bool {
-    failures.iter().any(|f| f.index() == i)
 }
 
 impl<T: 'static, E: 'static> Default for TaskGroup<T, E> {
@@ -347,21 +342,13 @@ pub enum Failure<E> {
         /// The panic.
         error: JoinError,
     },
-    /// Cancelled by the group (internal: never returned to callers).
-    #[doc(hidden)]
-    Cancelled {
-        /// Its position in spawn order.
-        index: usize,
-    },
 }
 
 impl<E> Failure<E> {
     /// The failed task's position in spawn order.
     pub fn index(&self) -> usize {
         match self {
-            Failure::Error { index, .. }
-            | Failure::Panic { index, .. }
-            | Failure::Cancelled { index } => *index,
+            Failure::Error { index, .. } | Failure::Panic { index, .. } => *index,
         }
     }
 }
@@ -397,7 +384,6 @@ impl<E: fmt::Display> fmt::Display for GroupError<E> {
             match failure {
                 Failure::Error { index, error } => write!(f, "; task #{index}: {error}")?,
                 Failure::Panic { index, error } => write!(f, "; task #{index}: {error}")?,
-                Failure::Cancelled { .. } => {}
             }
         }
         Ok(())

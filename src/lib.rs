@@ -11,7 +11,7 @@
 //! | asyncio | evloop |
 //! | --- | --- |
 //! | `asyncio.run(main())` | [`run`]`(main())` |
-//! | `asyncio.create_task(c)` | [`spawn`]`(f)` → [`JoinHandle`] |
+//! | `asyncio.create_task(c)` | [`spawn`]`(f)` → [`JoinHandle`] (tokio's `task::spawn_local`, not `tokio::spawn`: `f` need not be `Send`) |
 //! | `task.cancel()` | [`JoinHandle::abort`] |
 //! | `await asyncio.sleep(s)` | [`time::sleep`]`(d).await` |
 //! | `asyncio.sleep(0)` | [`yield_now`]`().await` |
@@ -53,6 +53,8 @@ pub mod pipeline;
 pub mod runtime;
 pub mod sync;
 pub mod task;
+#[doc(hidden)]
+pub mod testing;
 pub mod time;
 pub mod trace;
 

@@ -1,4 +1,4 @@
-//! Behaviour of `evloop::sync::channel`: back-pressure (a full channel makes
+//! Behaviour of `evloop::sync::mpsc`: back-pressure (a full channel makes
 //! `send` wait, shown on the virtual clock), FIFO among waiting senders,
 //! close semantics, many producers (tasks and threads), and cancelled sends
 //! and receives that lose nothing and leave no ghost slot.
@@ -14,9 +14,11 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{DropCount, LIMIT, counting_waker, paused, poll_with, watchdog};
-use evloop::sync::{SendError, TryRecvError, TrySendError, channel};
+use evloop::sync::Semaphore;
+use evloop::sync::mpsc::{SendError, TryRecvError, TrySendError, channel};
 use evloop::time::{Instant, sleep, timeout};
 use evloop::{Either, Runtime, select, spawn, yield_now};
+use futures_util::stream::{FusedStream, Stream, StreamExt};
 
 /// Capacity 2, a consumer that takes one item per second after 3 s: the
 /// first two sends finish at once, every later one waits for a free slot,
@@ -304,11 +306,11 @@ fn recv_under_repeated_timeouts_loses_nothing() {
     });
 }
 
-/// A zero capacity is taken as one; `len` and `capacity` report the state.
+/// `len` and `capacity` report the state.
 #[test]
 fn len_and_capacity() {
     watchdog(LIMIT, || {
-        let (tx, rx) = channel::<u8>(0);
+        let (tx, rx) = channel::<u8>(1);
         assert_eq!((tx.capacity(), rx.capacity()), (1, 1));
         assert!(tx.is_empty() && rx.is_empty());
         tx.try_send(1).expect("one slot");
@@ -318,5 +320,152 @@ fn len_and_capacity() {
             TrySendError::Full(2).to_string(),
             "channel: cannot send without waiting, the channel is full"
         );
+        // A capacity no queue can reach is taken as the semaphore's maximum.
+        let (huge, _rx) = channel::<u8>(usize::MAX);
+        assert_eq!(huge.capacity(), Semaphore::MAX_PERMITS);
+    });
+}
+
+/// A channel that can hold nothing is a bug at the call site: `channel(0)`
+/// panics with a message that says so (it used to be taken as 1 in silence).
+#[test]
+#[should_panic(expected = "evloop::sync::mpsc::channel: the capacity must be at least 1, got 0")]
+fn a_zero_capacity_panics() {
+    let _ = channel::<u8>(0);
+}
+
+// ---- The receiver as a `futures_core::Stream` ----
+
+/// The scenario: producer tasks and a producer thread, the receiver
+/// read through futures-util's `map` and `collect`, which end once every
+/// sender is gone.
+#[test]
+fn the_receiver_is_a_stream_that_ends_when_the_senders_drop() {
+    watchdog(LIMIT, || {
+        let rt = paused();
+        let collected = rt.block_on(async {
+            let (tx, rx) = channel::<u32>(2);
+            for task in 0..3u32 {
+                let tx = tx.clone();
+                spawn(async move {
+                    for i in 0..4 {
+                        sleep(Duration::from_millis(10)).await;
+                        tx.send(task * 100 + i)
+                            .await
+                            .expect("the receiver is alive");
+                    }
+                });
+            }
+            let from_thread = tx.clone();
+            let thread = std::thread::spawn(move || {
+                for i in 0..4 {
+                    from_thread
+                        .blocking_send(900 + i)
+                        .expect("the receiver is alive");
+                }
+            });
+            drop(tx);
+            let start = Instant::now();
+            let mut collected: Vec<u32> = rx.map(|n| n * 2).collect().await;
+            // The three tasks send their last items at 40 ms.
+            assert_eq!(start.elapsed(), Duration::from_millis(40));
+            thread.join().expect("the thread sent everything");
+            collected.sort_unstable();
+            collected
+        });
+        let mut expected: Vec<u32> = [0u32, 100, 200, 900]
+            .iter()
+            .flat_map(|base| (0..4).map(move |i| (base + i) * 2))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(collected, expected);
+    });
+}
+
+/// `poll_next` by hand: Pending while empty with a sender alive, woken once
+/// by a send and once by the last sender's drop; `size_hint` and
+/// `is_terminated` track the state at every step.
+#[test]
+fn stream_polls_pend_wake_and_end() {
+    watchdog(LIMIT, || {
+        let (wakes, waker) = counting_waker();
+        let (tx, mut rx) = channel::<u8>(2);
+        assert_eq!(rx.size_hint(), (0, None));
+        assert!(!rx.is_terminated());
+
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Pending);
+        assert_eq!(wakes.wakes(), 0, "nothing sent yet");
+
+        tx.try_send(1).expect("fits");
+        assert_eq!(wakes.wakes(), 1, "the send woke the stream");
+        tx.try_send(2).expect("fits");
+        assert_eq!(wakes.wakes(), 1, "no waker is stored once it was taken");
+        assert_eq!(rx.size_hint(), (2, None));
+
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(Some(1)));
+        drop(tx);
+        assert_eq!(wakes.wakes(), 1, "no poll was pending when the sender went");
+        assert_eq!(rx.size_hint(), (1, Some(1)), "no more can come");
+        assert!(!rx.is_terminated(), "one item is still queued");
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(Some(2)));
+        assert_eq!(rx.size_hint(), (0, Some(0)));
+        assert!(rx.is_terminated());
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(None));
+        assert_eq!(
+            poll_with(&mut rx.next(), &waker),
+            Poll::Ready(None),
+            "fused"
+        );
+
+        // A pending poll is woken by the last sender's drop.
+        let (tx, mut rx) = channel::<u8>(1);
+        let (wakes, waker) = counting_waker();
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Pending);
+        let tx2 = tx.clone();
+        drop(tx);
+        assert_eq!(wakes.wakes(), 0, "a sender remains");
+        drop(tx2);
+        assert_eq!(wakes.wakes(), 1, "the last sender's drop woke it");
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(None));
+
+        // Closing the receiver ends the stream once it is drained.
+        let (tx, mut rx) = channel::<u8>(1);
+        tx.try_send(5).expect("fits");
+        rx.close();
+        assert_eq!(rx.size_hint(), (1, Some(1)));
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(Some(5)));
+        assert!(rx.is_terminated());
+        assert_eq!(poll_with(&mut rx.next(), &waker), Poll::Ready(None));
+    });
+}
+
+/// `next()` dropped midway (it lost a `select` against a timer) loses no
+/// item: each one arrives once, in order.
+#[test]
+fn a_cancelled_next_loses_nothing() {
+    watchdog(LIMIT, || {
+        const ITEMS: u64 = 100;
+        let rt = paused();
+        let (received, lost_races) = rt.block_on(async {
+            let (tx, mut rx) = channel(2);
+            spawn(async move {
+                for i in 0..ITEMS {
+                    sleep(Duration::from_millis(if i % 3 == 0 { 9 } else { 1 })).await;
+                    tx.send(i).await.expect("the receiver is alive");
+                }
+            });
+            let mut received = Vec::new();
+            let mut lost_races = 0;
+            loop {
+                match select(rx.next(), sleep(Duration::from_millis(5))).await {
+                    Either::Left(Some(item)) => received.push(item),
+                    Either::Left(None) => break,
+                    Either::Right(()) => lost_races += 1,
+                }
+            }
+            (received, lost_races)
+        });
+        assert!(lost_races > 0, "some `next()` futures were dropped midway");
+        assert_eq!(received, (0..ITEMS).collect::<Vec<_>>());
     });
 }

@@ -16,6 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use evloop::net::{TcpListener, TcpStream};
+use evloop::testing::readiness_counters;
 
 use common::watchdog;
 
@@ -193,7 +194,7 @@ fn burst_read_pends_only_after_would_block() {
             let writing = evloop::spawn(async move {
                 writer.write_all(&sent).await.unwrap();
                 writer.shutdown(Shutdown::Write).unwrap();
-                writer.readiness_counters()
+                readiness_counters(&writer)
             });
             let mut received = Vec::with_capacity(TOTAL);
             let mut buf = [0u8; BUF];
@@ -208,7 +209,7 @@ fn burst_read_pends_only_after_would_block() {
             }
             (
                 received,
-                reader.readiness_counters(),
+                readiness_counters(&reader),
                 writing.await.unwrap(),
             )
         })
@@ -276,7 +277,7 @@ fn reader_and_writer_share_one_socket() {
             });
             writing.await.unwrap();
             let got = reading.await.unwrap();
-            let (would_block, pendings) = stream.readiness_counters();
+            let (would_block, pendings) = readiness_counters(&stream);
             assert!(
                 pendings <= would_block,
                 "{pendings} Pendings, {would_block} WouldBlocks"

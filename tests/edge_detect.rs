@@ -2,7 +2,7 @@
 //! by hand, the threshold on both sides, other pixel types, and random images
 //! against a line-by-line copy of the Python loop.
 
-use evloop::pipeline::edge::{BLACK, THRESHOLD, WHITE, count_white, edge_map, edge_map_dynamic};
+use evloop::pipeline::edge::{BLACK, THRESHOLD, WHITE, count_white, edge_map};
 use evloop::pipeline::synth::{SplitMix64, photo};
 use image::{DynamicImage, GrayImage, ImageBuffer, Luma, Rgb, RgbImage, Rgba, RgbaImage};
 
@@ -170,18 +170,24 @@ fn threshold_floors_the_mean_of_two_neighbours() {
     assert_eq!(shape(&edge_map(&over)), vec![vec![W, B], vec![B, B]]);
 }
 
+/// The edge map of a decoded image of another pixel type, converted to 8-bit
+/// RGB the way `pipeline::decode` converts it (`DynamicImage::into_rgb8`).
+fn edge_map_of(img: DynamicImage) -> RgbImage {
+    edge_map(&img.into_rgb8())
+}
+
 #[test]
 fn grey_input_counts_each_grey_step_three_times() {
     // Grey v becomes (v, v, v): a grey step of 10 is 30 (black), 11 is 33 (white).
     let grey = GrayImage::from_raw(4, 1, vec![0, 10, 21, 21]).expect("4 pixels");
     // x0: |0-10|*3 = 30 -> black; x1: |10-21|*3 = 33 -> white; x2: 0 -> black; x3: last
-    let map = edge_map_dynamic(&DynamicImage::ImageLuma8(grey));
+    let map = edge_map_of(DynamicImage::ImageLuma8(grey));
     assert_eq!(shape(&map), vec![vec![B, W, B, B]]);
 
     let grey16: ImageBuffer<Luma<u16>, Vec<u16>> =
         ImageBuffer::from_raw(2, 1, vec![0, 11 * 257]).expect("2 pixels");
     // 16-bit 11*257 scales to 8-bit 11: step 33 -> white.
-    let map = edge_map_dynamic(&DynamicImage::ImageLuma16(grey16));
+    let map = edge_map_of(DynamicImage::ImageLuma16(grey16));
     assert_eq!(shape(&map), vec![vec![W, B]]);
 }
 
@@ -198,16 +204,16 @@ fn rgba_input_ignores_alpha() {
         ],
     )
     .expect("4 RGBA pixels");
-    let map = edge_map_dynamic(&DynamicImage::ImageRgba8(img.clone()));
+    let map = edge_map_of(DynamicImage::ImageRgba8(img.clone()));
     assert_eq!(shape(&map), vec![vec![W, B, B, B]]);
     assert_eq!(img.get_pixel(2, 0), &Rgba([31, 0, 0, 0]));
 }
 
 #[test]
-fn rgb8_through_the_dynamic_helper_is_unchanged() {
+fn rgb8_through_the_conversion_is_unchanged() {
     let img = random_image(11, 9, 7, 0, 40);
     assert_eq!(
-        edge_map_dynamic(&DynamicImage::ImageRgb8(img.clone())),
+        edge_map_of(DynamicImage::ImageRgb8(img.clone())),
         edge_map(&img)
     );
 }

@@ -6,6 +6,7 @@ mod common;
 mod http_common;
 
 use std::cell::RefCell;
+use std::error::Error;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -432,7 +433,10 @@ fn https_without_the_root_is_a_certificate_error_naming_the_url() {
             let url = server.https_url("/private");
             let err: HttpError = Client::new().get(&url).await.unwrap_err();
             match err.kind() {
-                ErrorKind::Tls { message } => assert!(message.contains("certificate"), "{message}"),
+                ErrorKind::Tls { error } => assert!(
+                    matches!(error, rustls::Error::InvalidCertificate(_)),
+                    "{error:?}"
+                ),
                 other => panic!("expected a TLS error, got {other:?}"),
             }
             assert_eq!(err.url(), Some(url.as_str()));
@@ -551,6 +555,75 @@ fn connection_refused_names_the_url() {
                 .starts_with(&format!("{url}: cannot connect: ")),
             "{err}"
         );
+    });
+}
+
+/// `source()` of a refused connection is the `io::Error` itself, with its
+/// kind intact, so `?` into `Box<dyn Error>` and error reporters can reach
+/// it.
+#[test]
+fn connection_refused_has_the_io_error_as_its_source() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    run("connection_refused_has_the_io_error_as_its_source", async {
+        let err = Client::new()
+            .get(&format!("http://{free}/x"))
+            .await
+            .unwrap_err();
+        let source = err.source().expect("a connect error has a source");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("the source is an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+        // The same error as the kind carries, not a copy of its text.
+        match err.kind() {
+            ErrorKind::Connect { error } => assert!(std::ptr::eq(error, io)),
+            other => panic!("expected a connect error, got {other:?}"),
+        }
+        // Through a boxed error, as `?` in an application would have it.
+        let boxed: Box<dyn Error + Send + Sync> = Box::new(err);
+        assert!(boxed.source().is_some_and(|s| s.is::<std::io::Error>()));
+    });
+}
+
+/// `source()` of a failed TLS handshake is the rustls error: here the
+/// server's self-signed certificate, which the client does not trust.
+#[test]
+fn tls_failure_has_the_rustls_error_as_its_source() {
+    let (_cert, tls) = self_signed();
+    let server = serve_tls(tls, |conn| {
+        conn.request();
+    });
+    run("tls_failure_has_the_rustls_error_as_its_source", async {
+        let err = Client::new().get(&server.https_url("/")).await.unwrap_err();
+        let source = err.source().expect("a TLS error has a source");
+        let tls = source
+            .downcast_ref::<rustls::Error>()
+            .expect("the source is a rustls::Error");
+        assert_eq!(
+            *tls,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        );
+        assert!(
+            err.to_string().ends_with(&format!("TLS error: {tls}")),
+            "{err}"
+        );
+    });
+}
+
+/// Errors that evloop finds itself (a malformed response) have no source.
+#[test]
+fn a_protocol_error_has_no_source() {
+    let server = serve_paths(|_| b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n".to_vec());
+    run("a_protocol_error_has_no_source", async {
+        let err = Client::new().get(&server.url("/")).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::BadContentLength { .. }),
+            "{err}"
+        );
+        assert!(err.source().is_none());
     });
 }
 

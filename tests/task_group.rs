@@ -121,6 +121,41 @@ fn two_failures_at_the_same_instant_are_both_reported() {
     });
 }
 
+/// `Failure` has exactly the two outcomes a caller can see: a match with an
+/// arm for a returned error and one for a panic is exhaustive. (The group's
+/// own record of the siblings it cancelled used to be a third, hidden
+/// variant that every caller's `match` had to name.) The cancelled siblings
+/// are in no failure.
+#[test]
+fn a_failure_is_an_error_or_a_panic_and_nothing_else() {
+    fn describe(failure: &Failure<String>) -> String {
+        match failure {
+            Failure::Error { index, error } => format!("#{index} returned {error}"),
+            Failure::Panic { index, error } => {
+                format!("#{index} panicked: {}", error.is_panic())
+            }
+        }
+    }
+    watchdog(LIMIT, || {
+        let rt = common::paused();
+        let siblings = Counters::new();
+        rt.block_on(async {
+            let mut group: TaskGroup<u64, String> = TaskGroup::new();
+            group.spawn(siblings.probe(finish(ms(5000), Ok(0))));
+            group.spawn(finish(ms(100), Err("bad".into())));
+            group.spawn(siblings.probe(finish(ms(9000), Ok(2))));
+            group.spawn(async {
+                sleep(ms(100)).await;
+                panic!("broken {EXPECTED}")
+            });
+            let err = group.join().await.unwrap_err();
+            siblings.assert("both siblings cancelled", 2, 0, 2);
+            let described: Vec<String> = err.failures().iter().map(describe).collect();
+            assert_eq!(described, ["#1 returned bad", "#3 panicked: true"]);
+        });
+    });
+}
+
 #[test]
 fn a_panic_counts_as_a_failure_and_names_the_task() {
     watchdog(LIMIT, || {

@@ -17,7 +17,8 @@ use std::time::Duration;
 use common::{SlowPolls, paused_collecting};
 use evloop::Runtime;
 use evloop::runtime::SlowPoll;
-use evloop::sync::{channel, oneshot};
+use evloop::sync::mpsc::channel;
+use evloop::sync::oneshot;
 use evloop::time::sleep;
 #[cfg(feature = "render")]
 use evloop::trace::chrome::chrome_trace_json;

@@ -95,9 +95,7 @@ pub(crate) fn io_error(phase: Phase, error: io::Error) -> ErrorKind {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match tls {
-        Some(tls) => ErrorKind::Tls {
-            message: tls.to_string(),
-        },
+        Some(tls) => ErrorKind::Tls { error: tls.clone() },
         None if phase == Phase::Connect => ErrorKind::Connect { error },
         None => ErrorKind::Io { phase, error },
     }

@@ -151,7 +151,38 @@ impl fmt::Display for HttpError {
     }
 }
 
-impl std::error::Error for HttpError {}
+/// [`source`](std::error::Error::source) is the error underneath, where
+/// there is one: the [`io::Error`] of [`ErrorKind::Connect`] and
+/// [`ErrorKind::Io`], the [`rustls::Error`] of [`ErrorKind::Tls`]. Other
+/// kinds are evloop's own findings and have no source.
+///
+/// `Display` already includes the source's text (so a one-line message is
+/// complete on its own); a reporter that prints the whole chain shows it
+/// once more.
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error;
+/// use std::io;
+/// use evloop::http::{ErrorKind, HttpError, Phase};
+///
+/// let reset = io::Error::new(io::ErrorKind::ConnectionReset, "peer reset");
+/// let err = HttpError::new(ErrorKind::Io { phase: Phase::ReadBody, error: reset });
+/// let source = err.source().and_then(|s| s.downcast_ref::<io::Error>());
+/// assert_eq!(source.map(io::Error::kind), Some(io::ErrorKind::ConnectionReset));
+///
+/// assert!(HttpError::new(ErrorKind::DecoderPoisoned).source().is_none());
+/// ```
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Connect { error } | ErrorKind::Io { error, .. } => Some(error),
+            ErrorKind::Tls { error } => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// What went wrong, without the URL (see [`HttpError`]).
 ///
@@ -329,8 +360,9 @@ pub enum ErrorKind {
     /// TLS failed: a certificate the client does not trust, a handshake
     /// the server broke off, a bad record.
     Tls {
-        /// rustls's description of the problem.
-        message: String,
+        /// What rustls reported (also the error's
+        /// [`source`](std::error::Error::source)).
+        error: rustls::Error,
     },
     /// A root certificate given to the client builder could not be used.
     InvalidRootCertificate {
@@ -512,7 +544,7 @@ impl fmt::Display for ErrorKind {
                 f,
                 "server closed the connection after {received} bytes of the response head"
             ),
-            ErrorKind::Tls { message } => write!(f, "TLS error: {message}"),
+            ErrorKind::Tls { error } => write!(f, "TLS error: {error}"),
             ErrorKind::InvalidRootCertificate { problem } => {
                 write!(f, "invalid root certificate: {problem}")
             }

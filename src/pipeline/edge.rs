@@ -18,7 +18,7 @@
 //! `tests/edge_detect.rs` checks that against a deliberately naive copy of the
 //! Python loop.
 
-use image::{DynamicImage, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 
 /// A pixel is white when the floor of its mean neighbour difference is strictly
 /// greater than this (the tutorial's `EDGE_THRESHOLD`).
@@ -113,30 +113,6 @@ pub fn edge_map(img: &RgbImage) -> RgbImage {
         }
     }
     out
-}
-
-/// Computes the edge map of any decoded image, converting it to 8-bit RGB first.
-///
-/// Grey images become `(v, v, v)`, alpha is dropped, 16-bit and float channels
-/// are scaled to 8 bits (as [`DynamicImage::to_rgb8`] does). An image that is
-/// already 8-bit RGB is used as it is, without a copy.
-///
-/// # Examples
-///
-/// ```
-/// use evloop::pipeline::edge::{count_white, edge_map_dynamic};
-/// use image::{DynamicImage, GrayImage, Luma};
-///
-/// // Grey 0 next to grey 20: the RGB step is 20 * 3 = 60 > 30.
-/// let grey = GrayImage::from_fn(2, 1, |x, _| Luma([x as u8 * 20]));
-/// let map = edge_map_dynamic(&DynamicImage::ImageLuma8(grey));
-/// assert_eq!(count_white(&map), 1);
-/// ```
-pub fn edge_map_dynamic(img: &DynamicImage) -> RgbImage {
-    match img {
-        DynamicImage::ImageRgb8(rgb) => edge_map(rgb),
-        other => edge_map(&other.to_rgb8()),
-    }
 }
 
 /// Counts the white `(255, 255, 255)` pixels of an image.

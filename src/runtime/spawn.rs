@@ -14,6 +14,14 @@ use crate::task::JoinHandle;
 /// caller; the returned [`JoinHandle`] awaits its output. The future need not
 /// be `Send`: it never leaves this thread.
 ///
+/// For tokio users: this is the counterpart of `tokio::task::spawn_local`,
+/// not of `tokio::spawn`. `tokio::spawn` may move a task to another worker
+/// thread and so requires `F: Send`; evloop's loop is single-threaded, every
+/// task runs on the thread that runs the loop, and a task may hold an `Rc`
+/// or a `RefCell` borrow across an `.await`. Work that must run on other
+/// threads goes through [`spawn_blocking`](crate::spawn_blocking) or
+/// [`spawn_cpu`](crate::spawn_cpu), which take `Send` closures.
+///
 /// # Panics
 ///
 /// Outside a runtime (not inside [`run`](crate::run) or
@@ -34,6 +42,26 @@ use crate::task::JoinHandle;
 ///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
 ///     assert_eq!(start.elapsed(), Duration::from_secs(2)); // they overlapped
 /// });
+/// ```
+///
+/// A future that is not `Send` (it holds an `Rc` across an await), which
+/// `tokio::spawn` would reject:
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// let total = evloop::run(async {
+///     let shared = Rc::new(41);
+///     let task = evloop::spawn({
+///         let shared = Rc::clone(&shared);
+///         async move {
+///             evloop::yield_now().await;
+///             *shared + 1
+///         }
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(total, 42);
 /// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>

@@ -1,11 +1,11 @@
 //! Coordination between tasks: [`Semaphore`], [`oneshot`] and the bounded
-//! [`channel`].
+//! [`mpsc`] channel.
 //!
 //! | evloop | what it is for | asyncio | tokio |
 //! | --- | --- | --- | --- |
 //! | [`Semaphore`] | at most N at a time (downloads, connections) | `asyncio.Semaphore(n)` | `tokio::sync::Semaphore` |
 //! | [`oneshot::channel`] | one value, handed over once, from anywhere | `loop.create_future()` + `set_result` | `tokio::sync::oneshot` |
-//! | [`channel`] | a stream of items with back-pressure, many producers | `asyncio.Queue(maxsize)` | `tokio::sync::mpsc::channel` |
+//! | [`mpsc::channel`] | a stream of items with back-pressure, many producers | `asyncio.Queue(maxsize)` | `tokio::sync::mpsc::channel` |
 //!
 //! - **[`Semaphore`]** hands out permits as guards that give themselves back
 //!   when dropped, whatever way the holder leaves (error, panic, abort).
@@ -17,10 +17,11 @@
 //!   [`oneshot::Sender`] (a task, a callback, a plain std thread) sends one
 //!   value; the [`oneshot::Receiver`] *is* a future of it. A sender dropped
 //!   without sending is an error the receiver sees, not a hang.
-//! - **[`channel`]** is a bounded queue: `send` waits while it is full, so a
+//! - **[`mpsc`]** is a bounded queue: `send` waits while it is full, so a
 //!   fast producer cannot run ahead of a slow consumer by more than the
 //!   capacity. It is a `VecDeque` plus a [`Semaphore`] of free slots, so its
-//!   waiting senders inherit the semaphore's fairness and cancel safety.
+//!   waiting senders inherit the semaphore's fairness and cancel safety. Its
+//!   receiver is also a `futures_core::Stream`.
 //!
 //! All three are built on `std::sync::Mutex` and `Waker` only (no `unsafe`),
 //! so they work between tasks on the loop and with other threads: a std
@@ -33,13 +34,13 @@
 //! A worker thread reports through a oneshot while tasks feed a channel:
 //!
 //! ```
-//! use evloop::sync::{channel, oneshot};
+//! use evloop::sync::{mpsc, oneshot};
 //!
 //! evloop::run(async {
 //!     let (done_tx, done_rx) = oneshot::channel();
 //!     std::thread::spawn(move || done_tx.send("thread finished").unwrap());
 //!
-//!     let (tx, mut rx) = channel(2);
+//!     let (tx, mut rx) = mpsc::channel(2);
 //!     for id in 0..3 {
 //!         let tx = tx.clone();
 //!         evloop::spawn(async move { tx.send(id).await.unwrap() });
@@ -55,13 +56,10 @@
 //! });
 //! ```
 
-mod channel;
+pub mod mpsc;
 pub mod oneshot;
 mod semaphore;
 
-pub use channel::{
-    Receiver, Recv, SendError, SendFuture, Sender, TryRecvError, TrySendError, channel,
-};
 pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
     TryAcquireError,

@@ -20,4 +20,4 @@ mod timeout;
 pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval};
 pub use sleep::{Sleep, sleep, sleep_blocking, sleep_until};
-pub use timeout::{Elapsed, timeout, timeout_at};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};

@@ -287,9 +287,9 @@ impl TcpStream {
     }
 
     /// (syscalls that answered `WouldBlock`, `Pending`s returned) on this
-    /// socket: lets tests check that every `Pending` followed a `WouldBlock`.
-    #[doc(hidden)]
-    pub fn readiness_counters(&self) -> (u64, u64) {
+    /// socket: lets tests check that every `Pending` followed a `WouldBlock`
+    /// (they reach it through `crate::testing::readiness_counters`).
+    pub(crate) fn readiness_counters(&self) -> (u64, u64) {
         self.inner.counters()
     }
 }

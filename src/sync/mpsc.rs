@@ -1,8 +1,15 @@
-//! [`channel`]: a bounded queue between tasks, with back-pressure
-//! (asyncio's `Queue(maxsize)`, tokio's `mpsc::channel`).
+//! A bounded multi-producer, single-consumer channel: a queue between tasks
+//! (or threads) with back-pressure. It is asyncio's `Queue(maxsize)` and
+//! tokio's `sync::mpsc::channel`, under tokio's path and names.
 //!
-//! Many [`Sender`]s (it is `Clone`), one [`Receiver`]. The channel is two
-//! things side by side:
+//! [`channel`] makes the two ends. Many [`Sender`]s (it is `Clone`), one
+//! [`Receiver`], which is also a [`Stream`] of the
+//! items, so the combinators of `futures-util` and friends work on it. There
+//! is no unbounded channel on purpose: back-pressure is the point.
+//!
+//! # How it works
+//!
+//! The channel is two things side by side:
 //!
 //! - the items: a `VecDeque` behind a `std::sync::Mutex`, with the count of
 //!   live senders, a "closed" flag and the receiver's waker;
@@ -16,6 +23,27 @@
 //! cancellation, the channel gets for free: a cancelled send leaves no ghost
 //! slot behind (its `Acquire` gives back what it was handed), and closing
 //! the receiver closes the semaphore, which fails every waiting sender.
+//!
+//! # Examples
+//!
+//! Producers on the loop, the consumer reading the receiver as a stream:
+//!
+//! ```
+//! use evloop::sync::mpsc;
+//! use futures_util::StreamExt;
+//!
+//! evloop::run(async {
+//!     let (tx, rx) = mpsc::channel(2);
+//!     for id in 0..3 {
+//!         let tx = tx.clone();
+//!         evloop::spawn(async move { tx.send(id).await.unwrap() });
+//!     }
+//!     drop(tx); // the stream ends once the spawned senders are gone too
+//!     let mut ids: Vec<u32> = rx.map(|id| id * 10).collect().await;
+//!     ids.sort();
+//!     assert_eq!(ids, [0, 10, 20]);
+//! });
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -25,19 +53,33 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
+use futures_core::{FusedStream, Stream};
+
 use super::semaphore::{Acquire, Semaphore, TryAcquireError};
 
 /// Makes a bounded channel that holds at most `capacity` items (asyncio's
-/// `Queue(maxsize=capacity)`).
+/// `Queue(maxsize=capacity)`, tokio's `mpsc::channel(capacity)`).
 ///
-/// A `capacity` of 0 is taken as 1: a channel that can hold nothing could
-/// never pass anything on. (asyncio's `Queue(0)` means "unbounded";
-/// evloop has no unbounded channel on purpose: back-pressure is the point.)
+/// A capacity above [`Semaphore::MAX_PERMITS`] (an eighth of `usize::MAX`)
+/// is taken as that maximum, which no queue reaches.
+///
+/// # Panics
+///
+/// If `capacity` is 0. A channel that can hold nothing could never pass
+/// anything on, and asyncio's `Queue(0)` ("unbounded") has no counterpart:
+/// evloop has no unbounded channel on purpose. The capacity is almost always
+/// a constant of the program, so a zero is a bug to fix rather than an
+/// error to handle, and tokio panics in the same place.
+///
+/// ```should_panic
+/// // panics: "evloop::sync::mpsc::channel: the capacity must be at least 1, got 0 ..."
+/// let _ = evloop::sync::mpsc::channel::<u8>(0);
+/// ```
 ///
 /// # Examples
 ///
 /// ```
-/// use evloop::sync::channel;
+/// use evloop::sync::mpsc::channel;
 ///
 /// evloop::run(async {
 ///     let (tx, mut rx) = channel(8);
@@ -55,8 +97,15 @@ use super::semaphore::{Acquire, Semaphore, TryAcquireError};
 ///     assert_eq!(got, [0, 1, 2]);
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let capacity = capacity.max(1);
+    assert!(
+        capacity > 0,
+        "evloop::sync::mpsc::channel: the capacity must be at least 1, got 0 \
+         (a channel that holds nothing cannot pass anything on; \
+         evloop has no unbounded channel)"
+    );
+    let capacity = capacity.min(Semaphore::MAX_PERMITS);
     let shared = Arc::new(Shared {
         slots: Semaphore::new(capacity),
         capacity,
@@ -79,7 +128,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 struct Shared<T> {
     /// One permit per free slot.
     slots: Semaphore,
-    /// The channel's capacity (at least 1).
+    /// The channel's capacity (at least 1, at most `Semaphore::MAX_PERMITS`).
     capacity: usize,
     state: Mutex<State<T>>,
 }
@@ -151,7 +200,7 @@ impl<T> Sender<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use evloop::sync::channel;
+    /// use evloop::sync::mpsc::channel;
     /// use evloop::time::{sleep, Instant};
     ///
     /// let rt = evloop::Runtime::builder().paused_clock(true).build().unwrap();
@@ -187,7 +236,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use evloop::sync::{channel, TrySendError};
+    /// use evloop::sync::mpsc::{channel, TrySendError};
     ///
     /// let (tx, _rx) = channel(1);
     /// assert!(tx.try_send(1).is_ok());
@@ -222,7 +271,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// use evloop::sync::channel;
+    /// use evloop::sync::mpsc::channel;
     ///
     /// let (tx, mut rx) = channel(1);
     /// let producer = std::thread::spawn(move || {
@@ -268,7 +317,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = evloop::sync::channel::<u8>(1);
+    /// let (tx, rx) = evloop::sync::mpsc::channel::<u8>(1);
     /// assert!(!tx.is_closed());
     /// drop(rx);
     /// assert!(tx.is_closed());
@@ -282,7 +331,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = evloop::sync::channel(4);
+    /// let (tx, _rx) = evloop::sync::mpsc::channel(4);
     /// tx.try_send('a').unwrap();
     /// assert_eq!(tx.len(), 1);
     /// ```
@@ -295,7 +344,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = evloop::sync::channel::<u8>(4);
+    /// let (tx, _rx) = evloop::sync::mpsc::channel::<u8>(4);
     /// assert!(tx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -307,7 +356,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, _rx) = evloop::sync::channel::<u8>(4);
+    /// let (tx, _rx) = evloop::sync::mpsc::channel::<u8>(4);
     /// assert_eq!(tx.capacity(), 4);
     /// ```
     pub fn capacity(&self) -> usize {
@@ -343,7 +392,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("channel::Sender")
+        f.debug_struct("mpsc::Sender")
             .field("len", &self.len())
             .field("capacity", &self.shared.capacity)
             .finish()
@@ -426,6 +475,11 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 
 /// The receiving half of a [`channel`].
 ///
+/// Take items with [`recv`](Receiver::recv), or read the receiver as a
+/// [`Stream`] of them (see the `impl Stream` below): it ends, yielding
+/// `None`, once every sender is gone (or the receiver closed) and the queue
+/// is drained.
+///
 /// Dropping it closes the channel: waiting and later sends fail, and the
 /// items still queued are dropped.
 pub struct Receiver<T> {
@@ -439,7 +493,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use evloop::sync::channel;
+    /// use evloop::sync::mpsc::channel;
     ///
     /// evloop::run(async {
     ///     let (tx, mut rx) = channel(2);
@@ -451,6 +505,50 @@ impl<T> Receiver<T> {
     /// ```
     pub fn recv(&mut self) -> Recv<'_, T> {
         Recv { receiver: self }
+    }
+
+    /// Polls for the next item: the step that [`recv`](Receiver::recv) and
+    /// the [`Stream`] impl both take, for code that writes its own `Future`
+    /// or `Stream` around a receiver.
+    ///
+    /// Returns `Ready(Some(item))` if one is queued, `Ready(None)` once
+    /// every sender is gone (or the receiver closed) and the queue is empty,
+    /// and otherwise `Pending`, after storing `cx`'s waker: the next send,
+    /// or the last sender's drop, wakes it. Only the waker of the latest
+    /// `Pending` poll is kept (there is one receiver).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use evloop::sync::mpsc::channel;
+    ///
+    /// evloop::run(async {
+    ///     let (tx, mut rx) = channel(1);
+    ///     tx.send('x').await.unwrap();
+    ///     drop(tx);
+    ///     assert_eq!(poll_fn(|cx| rx.poll_recv(cx)).await, Some('x'));
+    ///     assert_eq!(poll_fn(|cx| rx.poll_recv(cx)).await, None);
+    /// });
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let item = {
+            let mut state = self.shared.lock();
+            match state.items.pop_front() {
+                Some(item) => item,
+                None if state.senders == 0 || state.closed => return Poll::Ready(None),
+                None => {
+                    match &mut state.receiver_waker {
+                        Some(waker) if waker.will_wake(cx.waker()) => {}
+                        other => *other = Some(cx.waker().clone()),
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        // The slot is free again: the oldest waiting sender gets it.
+        self.shared.slots.add_permits(1);
+        Poll::Ready(Some(item))
     }
 
     /// Takes the next item if one is queued; never waits (asyncio's
@@ -465,7 +563,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use evloop::sync::{channel, TryRecvError};
+    /// use evloop::sync::mpsc::{channel, TryRecvError};
     ///
     /// let (tx, mut rx) = channel(2);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -497,7 +595,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// use evloop::sync::channel;
+    /// use evloop::sync::mpsc::channel;
     ///
     /// evloop::run(async {
     ///     let (tx, mut rx) = channel(2);
@@ -517,7 +615,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = evloop::sync::channel(4);
+    /// let (tx, rx) = evloop::sync::mpsc::channel(4);
     /// tx.try_send(1).unwrap();
     /// tx.try_send(2).unwrap();
     /// assert_eq!(rx.len(), 2);
@@ -531,7 +629,7 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (_tx, rx) = evloop::sync::channel::<u8>(4);
+    /// let (_tx, rx) = evloop::sync::mpsc::channel::<u8>(4);
     /// assert!(rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -543,8 +641,8 @@ impl<T> Receiver<T> {
     /// # Examples
     ///
     /// ```
-    /// let (_tx, rx) = evloop::sync::channel::<u8>(0);
-    /// assert_eq!(rx.capacity(), 1); // 0 is taken as 1
+    /// let (_tx, rx) = evloop::sync::mpsc::channel::<u8>(3);
+    /// assert_eq!(rx.capacity(), 3);
     /// ```
     pub fn capacity(&self) -> usize {
         self.shared.capacity
@@ -563,10 +661,68 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("channel::Receiver")
+        f.debug_struct("mpsc::Receiver")
             .field("len", &self.len())
             .field("capacity", &self.shared.capacity)
             .finish()
+    }
+}
+
+/// The receiver as a stream of the items: `poll_next` is
+/// [`poll_recv`](Receiver::poll_recv).
+///
+/// - **Pending**: while the queue is empty and a sender remains. The next
+///   send wakes the task that polled last, and so does the last sender's
+///   drop, after which the stream yields `None`.
+/// - **End**: `None` once every sender is gone (or the receiver closed) and
+///   the queue is drained; it stays ended (the stream is fused, and says so
+///   through [`FusedStream`]).
+/// - **Cancel safety**: a `next()` (or any combinator's poll) dropped midway
+///   loses nothing: an item leaves the queue only in the poll that returns
+///   it.
+/// - **`size_hint`**: at least the items queued now (only this receiver
+///   takes them); at most that many too once no sender is left.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::mpsc::channel;
+/// use futures_util::StreamExt;
+///
+/// evloop::run(async {
+///     let (tx, rx) = channel(4);
+///     evloop::spawn(async move {
+///         for word in ["one", "two", "three"] {
+///             tx.send(word).await.unwrap();
+///         }
+///     });
+///     let lengths: Vec<usize> = rx.map(str::len).collect().await;
+///     assert_eq!(lengths, [3, 3, 5]);
+/// });
+/// ```
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let state = self.shared.lock();
+        let queued = state.items.len();
+        if state.senders == 0 || state.closed {
+            (queued, Some(queued))
+        } else {
+            (queued, None)
+        }
+    }
+}
+
+impl<T> FusedStream for Receiver<T> {
+    /// Whether the stream has ended: nothing is queued and nothing can come.
+    fn is_terminated(&self) -> bool {
+        let state = self.shared.lock();
+        state.items.is_empty() && (state.senders == 0 || state.closed)
     }
 }
 
@@ -587,25 +743,8 @@ pub struct Recv<'a, T> {
 impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let shared = &self.receiver.shared;
-        let item = {
-            let mut state = shared.lock();
-            match state.items.pop_front() {
-                Some(item) => item,
-                None if state.senders == 0 || state.closed => return Poll::Ready(None),
-                None => {
-                    match &mut state.receiver_waker {
-                        Some(waker) if waker.will_wake(cx.waker()) => {}
-                        other => *other = Some(cx.waker().clone()),
-                    }
-                    return Poll::Pending;
-                }
-            }
-        };
-        // The slot is free again: the oldest waiting sender gets it.
-        shared.slots.add_permits(1);
-        Poll::Ready(Some(item))
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.receiver.poll_recv(cx)
     }
 }
 
@@ -623,7 +762,7 @@ impl<T> fmt::Debug for Recv<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use evloop::sync::channel;
+/// use evloop::sync::mpsc::channel;
 ///
 /// let (tx, rx) = channel(1);
 /// drop(rx);
@@ -660,7 +799,7 @@ impl<T> std::error::Error for SendError<T> {}
 /// # Examples
 ///
 /// ```
-/// use evloop::sync::{channel, TrySendError};
+/// use evloop::sync::mpsc::{channel, TrySendError};
 ///
 /// let (tx, rx) = channel(1);
 /// tx.try_send(1).unwrap();
@@ -713,7 +852,7 @@ impl<T> std::error::Error for TrySendError<T> {}
 /// # Examples
 ///
 /// ```
-/// let (_tx, mut rx) = evloop::sync::channel::<u8>(1);
+/// let (_tx, mut rx) = evloop::sync::mpsc::channel::<u8>(1);
 /// assert_eq!(rx.try_recv().unwrap_err().to_string(), "channel: no item is queued");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
