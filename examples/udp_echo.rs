@@ -62,11 +62,12 @@ const BUFFER_SIZE: usize = 1_500;
 /// What the client saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tally {
-    /// Datagrams sent.
+    /// Datagrams the client tried to send.
     pub sent: u32,
     /// Answers that came back in time.
     pub answered: u32,
-    /// Datagrams whose answer did not come back in time.
+    /// Datagrams whose answer did not come back in time (or that the OS
+    /// refused to send).
     pub lost: u32,
     /// Answers that came back after their datagram was counted lost.
     pub late: u32,
@@ -144,7 +145,8 @@ async fn receive_answers(socket: Rc<UdpSocket>, waiting: Rc<Waiting>, late: Rc<C
 ///
 /// # Errors
 ///
-/// If the client's socket cannot be bound or connected, or a send fails.
+/// If the client's socket cannot be bound or connected. A failed send is
+/// not an error of the run: that datagram is counted lost.
 pub async fn run_client(
     server: SocketAddr,
     count: u32,
@@ -177,14 +179,22 @@ pub async fn run_client(
             let _room = window.acquire().await.expect("the window is never closed");
             let (tx, rx) = oneshot::channel();
             waiting.borrow_mut().insert(seq, tx);
-            socket.send(&datagram(seq)).await?;
+            if let Err(e) = socket.send(&datagram(seq)).await {
+                // On a connected socket, an ICMP "port unreachable" for an
+                // earlier datagram is reported by the next send or receive,
+                // whichever comes first. This datagram was not sent, so it
+                // will never be answered: it counts as lost.
+                eprintln!("client: sending datagram {seq} failed: {e}");
+                waiting.borrow_mut().remove(&seq);
+                return false;
+            }
             match timeout(answer_timeout, rx).await {
-                Ok(Ok(())) => Ok(true),
+                Ok(Ok(())) => true,
                 // The receiver task never drops a sender without sending,
                 // so only the timeout gets here.
                 Ok(Err(_)) | Err(_) => {
                     waiting.borrow_mut().remove(&seq);
-                    Ok(false)
+                    false
                 }
             }
         })
@@ -194,9 +204,8 @@ pub async fn run_client(
 
     let mut tally = Tally::default();
     for result in results {
-        let answered: io::Result<bool> = result.expect("a sender task does not panic");
         tally.sent += 1;
-        if answered? {
+        if result.expect("a sender task does not panic") {
             tally.answered += 1;
         } else {
             tally.lost += 1;

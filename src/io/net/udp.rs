@@ -260,9 +260,9 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// `NotConnected` (`EDESTADDRREQ`) if `connect` was not called; what
-    /// `send(2)` reports, such as `ConnectionRefused` for an earlier datagram
-    /// that met a closed port.
+    /// What `send(2)` reports: "destination address required"
+    /// (`EDESTADDRREQ` on Unix) if `connect` was not called;
+    /// `ConnectionRefused` for an earlier datagram that met a closed port.
     ///
     /// # Examples
     ///
