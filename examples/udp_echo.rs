@@ -103,7 +103,11 @@ fn datagram(seq: u32) -> Vec<u8> {
 
 /// The sequence number in an answer, if it is one of ours.
 fn sequence_of(answer: &[u8]) -> Option<u32> {
-    std::str::from_utf8(answer).ok()?.strip_prefix("ping ")?.parse().ok()
+    std::str::from_utf8(answer)
+        .ok()?
+        .strip_prefix("ping ")?
+        .parse()
+        .ok()
 }
 
 /// Who waits for which answer: sequence number -> the sending task's wake-up.
@@ -231,7 +235,9 @@ where
     let value = value.ok_or_else(|| format!("{name} needs a value"))?;
     match value.parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
-        _ => Err(format!("{name} {value:?}: expected a number from {min} to {max}")),
+        _ => Err(format!(
+            "{name} {value:?}: expected a number from {min} to {max}"
+        )),
     }
 }
 

@@ -74,7 +74,11 @@ fn a_guard_held_across_a_sleep_keeps_the_others_waiting() {
             // Each waited for the whole sleep of the one before it.
             assert_eq!(
                 got_at,
-                [Duration::ZERO, Duration::from_secs(2), Duration::from_secs(4)]
+                [
+                    Duration::ZERO,
+                    Duration::from_secs(2),
+                    Duration::from_secs(4)
+                ]
             );
             assert_eq!(start.elapsed(), Duration::from_secs(6));
             assert_eq!(*mutex.try_lock().expect("free at the end"), [0, 1, 2]);
@@ -292,7 +296,11 @@ fn drop_at(point: DropPoint, other_waits: bool) {
     }
 
     if other_waits {
-        assert_eq!(other_wakes.wakes(), 1, "{what}: the other waiter was woken once");
+        assert_eq!(
+            other_wakes.wakes(),
+            1,
+            "{what}: the other waiter was woken once"
+        );
         match poll_with(&mut other, &other_waker) {
             Poll::Ready(mut guard) => *guard += 1,
             Poll::Pending => panic!("{what}: the other waiter should have the lock"),
@@ -365,7 +373,10 @@ fn a_panicking_holder_releases_the_lock_without_poisoning_it() {
                 spawn(async move { mutex.lock().await.clone() })
             };
             assert!(panicker.await.expect_err("it panicked").is_panic());
-            assert_eq!(next.await.expect("the next holder got in"), ["before the panic"]);
+            assert_eq!(
+                next.await.expect("the next holder got in"),
+                ["before the panic"]
+            );
         });
     });
 }

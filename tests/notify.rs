@@ -194,7 +194,11 @@ fn dropping_a_completed_or_unpolled_notified_changes_nothing() {
     {
         let mut done = pin!(notify.notified());
         assert_eq!(poll_noop(done.as_mut()), Poll::Ready(()));
-        assert_eq!(poll_noop(done.as_mut()), Poll::Ready(()), "ready stays ready");
+        assert_eq!(
+            poll_noop(done.as_mut()),
+            Poll::Ready(()),
+            "ready stays ready"
+        );
     }
     assert!(!notify.has_permit(), "the used permit did not come back");
 }
@@ -209,7 +213,11 @@ fn timeouts_and_aborts_on_the_loop_lose_no_notification() {
             let start = Instant::now();
             let impatient = {
                 let notify = notify.clone();
-                spawn(async move { timeout(Duration::from_secs(1), notify.notified()).await.is_ok() })
+                spawn(async move {
+                    timeout(Duration::from_secs(1), notify.notified())
+                        .await
+                        .is_ok()
+                })
             };
             let aborted = {
                 let notify = notify.clone();
@@ -227,7 +235,9 @@ fn timeouts_and_aborts_on_the_loop_lose_no_notification() {
             notify.notify_one(); // picks `aborted`...
             aborted.abort(); // ...which is cancelled before it runs
             assert!(aborted.await.expect_err("aborted").is_cancelled());
-            let woken_at = patient.await.expect("the patient task got the notification");
+            let woken_at = patient
+                .await
+                .expect("the patient task got the notification");
             assert_eq!(woken_at.duration_since(start), Duration::from_secs(1));
             assert!(!notify.has_permit());
         });

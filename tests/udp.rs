@@ -135,7 +135,10 @@ fn a_receive_dropped_mid_wait_leaves_the_socket_usable() {
                 .await
                 .expect("a datagram was sent")
                 .unwrap();
-            assert_eq!((&buf[..n], from), (&b"late"[..], peer.local_addr().unwrap()));
+            assert_eq!(
+                (&buf[..n], from),
+                (&b"late"[..], peer.local_addr().unwrap())
+            );
 
             // And sending still works.
             socket.send_to(b"back", from).await.unwrap();
@@ -241,7 +244,11 @@ fn a_closed_port_surfaces_as_an_error_on_the_next_receive() {
             // Reported once: now there is simply nothing to receive.
             assert!(socket.take_error().unwrap().is_none());
             let start = Instant::now();
-            assert!(timeout(Duration::from_secs(1), socket.recv(&mut buf)).await.is_err());
+            assert!(
+                timeout(Duration::from_secs(1), socket.recv(&mut buf))
+                    .await
+                    .is_err()
+            );
             assert_eq!(start.elapsed(), Duration::from_secs(1));
 
             // Receive first, then send: the ICMP answer wakes the waiting receive.
@@ -267,7 +274,10 @@ fn a_closed_port_surfaces_as_an_error_on_the_next_receive() {
             socket.send(b"hello").await.unwrap();
             let mut got = [0u8; 5];
             let (n, from) = peer.recv_from(&mut got).unwrap();
-            assert_eq!((&got[..n], from), (&b"hello"[..], socket.local_addr().unwrap()));
+            assert_eq!(
+                (&got[..n], from),
+                (&b"hello"[..], socket.local_addr().unwrap())
+            );
             peer.send_to(b"hi", from).unwrap();
             assert_eq!(socket.recv(&mut buf).await.unwrap(), 2);
         });
@@ -370,7 +380,9 @@ fn peek_leaves_the_datagram_for_the_next_receive() {
             assert_eq!(socket.recv(&mut buf).await.unwrap(), 4);
             assert_eq!(&buf[..4], b"once");
             assert!(
-                timeout(Duration::from_secs(1), socket.recv(&mut buf)).await.is_err(),
+                timeout(Duration::from_secs(1), socket.recv(&mut buf))
+                    .await
+                    .is_err(),
                 "the peeks did not copy it"
             );
         });
@@ -415,11 +427,18 @@ fn every_pending_on_the_socket_follows_a_would_block() {
                 })
             };
             yield_until(|| socket.readiness_counters().1 == 1).await;
-            assert_eq!(socket.readiness_counters(), (1, 1), "one WouldBlock, one Pending");
+            assert_eq!(
+                socket.readiness_counters(),
+                (1, 1),
+                "one WouldBlock, one Pending"
+            );
             peer.send_to(b"woken", addr).unwrap();
             assert_eq!(waiting.await.unwrap(), 5);
             let (would_block, pendings) = socket.readiness_counters();
-            assert!(pendings <= would_block, "{pendings} Pendings, {would_block} WouldBlocks");
+            assert!(
+                pendings <= would_block,
+                "{pendings} Pendings, {would_block} WouldBlocks"
+            );
         });
     });
 }
@@ -432,7 +451,10 @@ fn binding_a_taken_port_is_an_error_naming_the_address() {
             let addr = taken.local_addr().unwrap();
             let err = UdpSocket::bind(addr).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrInUse);
-            assert!(err.to_string().contains(&addr.to_string()), "message: {err}");
+            assert!(
+                err.to_string().contains(&addr.to_string()),
+                "message: {err}"
+            );
         });
     });
 }
@@ -444,7 +466,10 @@ fn send_on_an_unconnected_socket_is_an_error_not_a_hang() {
             let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let sent = timeout(Duration::from_secs(1), socket.send(b"where to?")).await;
             assert!(sent.expect("fails at once").is_err());
-            assert_eq!(socket.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+            assert_eq!(
+                socket.peer_addr().unwrap_err().kind(),
+                ErrorKind::NotConnected
+            );
         });
     });
 }

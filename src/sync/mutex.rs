@@ -183,9 +183,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*m.try_lock().unwrap(), 10);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.value
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.value.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Builds the guard for the holder of `permit`.
@@ -265,7 +263,9 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 
 impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock").field("acquire", &self.acquire).finish()
+        f.debug_struct("Lock")
+            .field("acquire", &self.acquire)
+            .finish()
     }
 }
 

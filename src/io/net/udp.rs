@@ -250,9 +250,7 @@ impl UdpSocket {
     /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let _turn = self.receivers.acquire().await.expect("never closed");
-        self.inner
-            .io(Direction::Read, |s| s.recv_from(buf))
-            .await
+        self.inner.io(Direction::Read, |s| s.recv_from(buf)).await
     }
 
     /// Sends one datagram to the peer set by [`connect`](UdpSocket::connect).
@@ -333,9 +331,7 @@ impl UdpSocket {
     /// ```
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let _turn = self.receivers.acquire().await.expect("never closed");
-        self.inner
-            .io(Direction::Read, |s| s.peek_from(buf))
-            .await
+        self.inner.io(Direction::Read, |s| s.peek_from(buf)).await
     }
 
     /// [`peek_from`](UdpSocket::peek_from) on a connected socket: returns
