@@ -5,7 +5,7 @@
 //! every event from `mio::Poll`. `registration` is the one place where a
 //! nonblocking syscall meets the reactor: try the syscall, and only if it
 //! says `WouldBlock`, clear the readiness and wait. [`net`] builds
-//! `TcpListener` and `TcpStream` on that.
+//! `TcpListener`, `TcpStream` and `UdpSocket` on that.
 
 pub mod net;
 pub(crate) mod reactor;

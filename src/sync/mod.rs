@@ -6,6 +6,9 @@
 //! | [`Semaphore`] | at most N at a time (downloads, connections) | `asyncio.Semaphore(n)` | `tokio::sync::Semaphore` |
 //! | [`oneshot::channel`] | one value, handed over once, from anywhere | `loop.create_future()` + `set_result` | `tokio::sync::oneshot` |
 //! | [`mpsc::channel`] | a stream of items with back-pressure, many producers | `asyncio.Queue(maxsize)` | `tokio::sync::mpsc::channel` |
+//! | [`Mutex`] | one task at a time, guard held across `.await` | `asyncio.Lock()` | `tokio::sync::Mutex` |
+//! | [`Notify`] | wake one waiter or all, no data | `asyncio.Condition.notify` (without the lock) | `tokio::sync::Notify` |
+//! | [`Event`] | a flag tasks wait for | `asyncio.Event()` | (`Notify` plus a flag) |
 //!
 //! - **[`Semaphore`]** hands out permits as guards that give themselves back
 //!   when dropped, whatever way the holder leaves (error, panic, abort).
@@ -22,8 +25,19 @@
 //!   capacity. It is a `VecDeque` plus a [`Semaphore`] of free slots, so its
 //!   waiting senders inherit the semaphore's fairness and cancel safety. Its
 //!   receiver is also a `futures_core::Stream`.
+//! - **[`Mutex`]** is a [`Semaphore`] of one permit in front of the value,
+//!   so it is fair and cancel safe the same way: the lock is handed to the
+//!   oldest waiter, and a waiter cancelled after being handed it passes it
+//!   on. Its guard may be held across `.await`.
+//! - **[`Notify`]** wakes the oldest waiter
+//!   ([`notify_one`](Notify::notify_one)) or all current ones
+//!   ([`notify_waiters`](Notify::notify_waiters)). The missed-notification
+//!   rule: a `notify_one` with nobody waiting is kept as one permit for the
+//!   next waiter; `notify_waiters` keeps nothing.
+//! - **[`Event`]** is asyncio's: [`set`](Event::set) releases every waiter
+//!   and the flag stays up for later ones until [`clear`](Event::clear).
 //!
-//! All three are built on `std::sync::Mutex` and `Waker` only (no `unsafe`),
+//! The oneshot, the channel and the semaphore are built on `std::sync::Mutex` and `Waker` only (no `unsafe`),
 //! so they work between tasks on the loop and with other threads: a std
 //! thread can send on a oneshot or a channel, and the wake reaches the
 //! parked loop. Locks are held for a few instructions; wakers are collected
@@ -56,10 +70,16 @@
 //! });
 //! ```
 
+mod event;
 pub mod mpsc;
+mod mutex;
+mod notify;
 pub mod oneshot;
 mod semaphore;
 
+pub use event::{Event, Wait};
+pub use mutex::{Lock, Mutex, MutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
 pub use semaphore::{
     Acquire, AcquireError, AcquireOwned, OwnedSemaphorePermit, Semaphore, SemaphorePermit,
     TryAcquireError,
