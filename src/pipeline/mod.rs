@@ -17,6 +17,7 @@
 pub mod decode;
 pub mod edge;
 pub mod example;
+pub mod flags;
 pub mod host;
 pub mod job;
 pub mod report;

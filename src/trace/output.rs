@@ -39,6 +39,24 @@ pub struct TraceArgs {
 }
 
 impl TraceArgs {
+    /// The outputs named directly: for a program that parses its own flags
+    /// (with clap, say) and only needs the writing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::path::PathBuf;
+    /// use evloop::trace::TraceArgs;
+    ///
+    /// let args = TraceArgs::new(None, Some(PathBuf::from("t.json")));
+    /// assert!(args.wanted());
+    /// assert!(args.timeline().is_none());
+    /// assert_eq!(args.chrome().unwrap().to_str(), Some("t.json"));
+    /// ```
+    pub fn new(timeline: Option<PathBuf>, chrome: Option<PathBuf>) -> TraceArgs {
+        TraceArgs { timeline, chrome }
+    }
+
     /// Takes `--timeline FILE` and `--trace FILE` out of `args`, returning
     /// the rest in order.
     ///
