@@ -96,7 +96,7 @@ fn evloops_client_with_an_endless_timeout_waits_past_an_hour() {
     let url = server.url("/");
     let outcome = rt.block_on(async {
         let client = Client::builder().timeout(HUGE).build().expect("a client");
-        evloop::time::timeout(Duration::from_secs(3600), client.get(&url)).await
+        evloop::time::timeout(Duration::from_secs(3600), Box::pin(client.get(&url))).await
     });
     assert!(
         outcome.is_err(),

@@ -54,7 +54,7 @@ const DEFAULT_LATENCY_MS: u64 = DEFAULT_LATENCY.as_millis() as u64;
 /// use clap::Parser;
 /// use evloop::pipeline::flags::PipelineArgs;
 ///
-/// #[derive(Parser)]
+/// #[derive(Debug, Parser)]
 /// struct Cli {
 ///     #[command(flatten)]
 ///     pipeline: PipelineArgs,
@@ -114,7 +114,8 @@ pub struct PipelineArgs {
     )]
     pub timeout_secs: u64,
 
-    /// Where originals and edge maps go: one folder per variant inside it.
+    /// Where originals, edge maps (and the demo's timelines) go: one folder
+    /// per variant inside it.
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
 }

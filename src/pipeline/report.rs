@@ -68,9 +68,10 @@ fn failed_downloads(report: &Report) -> usize {
 
 /// The lower bound on a run's total time for this workload: one network
 /// latency (every download must wait at least that) plus the CPU work spread
-/// evenly over the cores.
+/// evenly over the cores (saturating at `Duration::MAX`).
 pub fn bound(latency: Duration, cpu_work: Duration, cores: usize) -> Duration {
-    latency + cpu_work / cores.max(1) as u32
+    let cores = u32::try_from(cores.max(1)).unwrap_or(u32::MAX);
+    latency.saturating_add(cpu_work / cores)
 }
 
 /// The side-by-side table: per variant the download, process and total

@@ -319,7 +319,7 @@ struct Micros(Duration);
 impl Serialize for Micros {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let nanos = self.0.as_nanos();
-        if nanos % 1000 == 0
+        if nanos.is_multiple_of(1000)
             && let Ok(micros) = u64::try_from(nanos / 1000)
         {
             return serializer.serialize_u64(micros);
