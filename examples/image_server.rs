@@ -28,29 +28,44 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::host::{self, ImageHost};
 
 /// How often the counters are looked at.
 const REPORT_EVERY: Duration = Duration::from_secs(5);
 
+// Every number is checked against the host's limits as it is parsed: a value
+// out of range is a usage error (exit status 2) naming the flag.
 /// Serve synthetic photos as `/image_<k>.jpg` on 127.0.0.1.
 #[derive(Debug, Parser)]
 struct Args {
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8765)]
     port: u16,
-    /// How many images to serve.
-    #[arg(long, default_value_t = 12)]
+    /// How many images to serve, 1..=1000.
+    #[arg(
+        long,
+        default_value_t = host::DEFAULT_IMAGES,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(host::MAX_IMAGES)),
+    )]
     images: u32,
-    /// Delay before each image response, in milliseconds.
-    #[arg(long, default_value_t = 300)]
+    /// Delay before each image response, in milliseconds, 0..=3600000.
+    #[arg(
+        long,
+        default_value_t = host::DEFAULT_LATENCY.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(0..=host::MAX_LATENCY.as_millis() as u64),
+    )]
     latency_ms: u64,
-    /// Image width in pixels.
-    #[arg(long, default_value_t = 1920)]
+    /// Image width in pixels, 1..=8192.
+    #[arg(long, default_value_t = 1920, value_parser = side())]
     width: u32,
-    /// Image height in pixels.
-    #[arg(long, default_value_t = 1080)]
+    /// Image height in pixels, 1..=8192.
+    #[arg(long, default_value_t = 1080, value_parser = side())]
     height: u32,
+}
+
+/// A width or height the host can draw.
+fn side() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..=i64::from(host::MAX_SIDE))
 }
 
 fn main() -> ExitCode {
@@ -64,8 +79,8 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(host) => host,
-        // A taken port, or a setting out of range (e.g. more than
-        // MAX_IMAGES images): the message names it.
+        // A taken port, or a thread that cannot start (the settings were
+        // range-checked by clap already): the message says which.
         Err(e) => {
             eprintln!("image_server: {e}");
             return ExitCode::FAILURE;

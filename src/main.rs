@@ -36,10 +36,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
 
 use evloop::Runtime;
+use evloop::pipeline::flags::{DEFAULT_STREAM_CONCURRENCY, MAX_CONCURRENCY, PipelineArgs};
 use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::job::DEFAULT_CONCURRENCY;
 use evloop::pipeline::{Job, Report, report};
 use evloop::trace::record::Record;
 use evloop::trace::svg::{SvgOptions, stacked_svg, timeline_svg};
@@ -86,38 +90,27 @@ impl Variant {
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// How many images (served by the embedded host, or from --base-url).
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    images: u32,
-    /// The embedded host's latency per request, in milliseconds (also the
-    /// latency assumed for the bound with --base-url).
-    #[arg(long, default_value_t = 300)]
-    latency_ms: u64,
+    /// The flags the pipeline examples take too (same ranges and defaults).
+    #[command(flatten)]
+    pipeline: PipelineArgs,
     /// Run only this variant (repeatable). Default: all five.
     #[arg(long = "variant", value_enum)]
     variants: Vec<Variant>,
-    /// Downloads at a time in the semaphore variant (the tutorial's
-    /// Semaphore(4)).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    concurrency: u64,
-    /// Downloads at a time in the streaming variant: enough in flight that
-    /// the cores never wait for an image (Little's law: latency × cores ÷
-    /// CPU time per image ≈ 0.3 s × 2 ÷ 0.04 s ≈ 15 here).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    stream_concurrency: u64,
-    /// Use another image host serving /image_1.jpg … (such as the Python one).
-    #[arg(long, conflicts_with = "urls")]
-    base_url: Option<String>,
+    /// Downloads at a time in the streaming variant, 1..=1000, instead of
+    /// --concurrency [default: 16].
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_CONCURRENCY as u64),
+    )]
+    stream_concurrency: Option<usize>,
     /// Fetch these URLs instead (http:// or https://, one a line; # comments).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE", conflicts_with = "base_url")]
     urls: Option<PathBuf>,
     /// Also trust this root certificate (PEM or DER) for https:// URLs, such
     /// as a local server's self-signed one.
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
-    /// Where originals, edge maps and timelines go.
-    #[arg(long, default_value = "output")]
-    out: PathBuf,
     /// Print the results as one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -127,9 +120,6 @@ struct Cli {
     /// Do not record traces (no timelines).
     #[arg(long)]
     no_trace: bool,
-    /// Per-request deadline in seconds.
-    #[arg(long, default_value_t = 30)]
-    timeout_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,12 +174,12 @@ fn source(cli: &Cli) -> Result<Source, String> {
             described,
         });
     }
-    if let Some(base) = &cli.base_url {
+    if let Some(base) = &cli.pipeline.base_url {
         let base = base.trim_end_matches('/').to_owned();
         let url = evloop::http::Url::parse(&format!("{base}/"))
             .map_err(|e| format!("--base-url: {e}"))?;
         reachable(&url)?;
-        let urls = (1..=cli.images)
+        let urls = (1..=cli.pipeline.images)
             .map(|k| format!("{base}/image_{k}.jpg"))
             .collect();
         return Ok(Source {
@@ -199,15 +189,15 @@ fn source(cli: &Cli) -> Result<Source, String> {
         });
     }
     let host = ImageHost::builder()
-        .images(cli.images)
-        .latency(Duration::from_millis(cli.latency_ms))
+        .images(cli.pipeline.images)
+        .latency(cli.pipeline.latency())
         .build()
         .map_err(|e| format!("cannot start the embedded image host: {e}"))?;
     let described = format!(
         "embedded image host {} ({} images of 1920x1080, {} ms latency)",
         host.base_url(),
-        cli.images,
-        cli.latency_ms
+        cli.pipeline.images,
+        cli.pipeline.latency_ms
     );
     Ok(Source {
         urls: host.urls(),
@@ -282,7 +272,7 @@ fn extra_roots(cli: &Cli) -> Result<Vec<Vec<u8>>, String> {
 }
 
 fn demo(cli: &Cli) -> Result<ExitCode, String> {
-    writable(&cli.out)?;
+    writable(&cli.pipeline.out)?;
     let roots = extra_roots(cli)?;
     let source = source(cli)?;
     let variants: Vec<Variant> = if cli.variants.is_empty() {
@@ -304,7 +294,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         println!(
             "{} variants, {cores} cores, output in {}\n",
             variants.len(),
-            cli.out.display()
+            cli.pipeline.out.display()
         );
     }
 
@@ -314,13 +304,15 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     let mut cpu_work = Vec::new();
     for variant in &variants {
         let name = variant.name();
-        let out = cli.out.join(name);
+        let out = cli.pipeline.out.join(name);
         let mut job = Job::new(source.urls.clone(), &out);
         job.concurrency = match variant {
-            Variant::Streaming => cli.stream_concurrency as usize,
-            _ => cli.concurrency as usize,
+            Variant::Streaming => cli
+                .stream_concurrency
+                .unwrap_or(cli.pipeline.concurrency_or(DEFAULT_STREAM_CONCURRENCY)),
+            _ => cli.pipeline.concurrency_or(DEFAULT_CONCURRENCY),
         };
-        job.request_timeout = Duration::from_secs(cli.timeout_secs);
+        job.request_timeout = cli.pipeline.request_timeout();
         job.extra_roots = roots.clone();
         job.prepare().map_err(|e| e.to_string())?;
         let bars = Arc::new(progress::Bars::new(name, job.items.len(), show_bars));
@@ -361,7 +353,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     // processing (measured on each thread's CPU clock, so threads waiting
     // for a core do not count; cache contention still may).
     let work = cpu_work.iter().copied().filter(|d| !d.is_zero()).min();
-    let bound = work.map(|w| report::bound(Duration::from_millis(cli.latency_ms), w, cores));
+    let bound = work.map(|w| report::bound(cli.pipeline.latency(), w, cores));
     let mut stacked_path = None;
     if records.len() > 1 {
         let sections: Vec<(&str, &Record)> = records.iter().map(|(n, r)| (n.as_str(), r)).collect();
@@ -369,7 +361,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
             title: Some("every variant on one time axis".into()),
             ..SvgOptions::default()
         };
-        let path = cli.out.join("timelines.svg");
+        let path = cli.pipeline.out.join("timelines.svg");
         std::fs::write(&path, stacked_svg(&sections, &options))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         stacked_path = Some(path);
@@ -377,32 +369,35 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
 
     if cli.json {
         let mut extra = vec![
-            ("images", source.urls.len().to_string()),
-            ("cores", cores.to_string()),
-            ("latency_ms", cli.latency_ms.to_string()),
+            ("images", json!(source.urls.len())),
+            ("cores", json!(cores)),
+            ("latency_ms", json!(cli.pipeline.latency_ms)),
         ];
         if let Some(b) = bound {
-            extra.push(("bound_s", format!("{:.4}", b.as_secs_f64())));
+            extra.push(("bound_s", json!(report::json_seconds(b))));
         }
-        let peaks_json: Vec<String> = variants
+        // Per variant, MiB to one decimal, or null where it is not known.
+        let peaks_json: serde_json::Map<String, serde_json::Value> = variants
             .iter()
             .zip(&peaks)
             .map(|(v, p)| {
-                format!(
-                    "\"{}\":{}",
-                    v.name(),
-                    p.map(|m| format!("{m:.1}")).unwrap_or("null".into())
+                (
+                    v.name().to_owned(),
+                    json!(p.map(|m| (m * 10.0).round() / 10.0)),
                 )
             })
             .collect();
-        extra.push(("peak_rss_mib", format!("{{{}}}", peaks_json.join(","))));
+        extra.push(("peak_rss_mib", peaks_json.into()));
         println!("{}", report::json(&reports, &extra));
     } else {
         println!("\n{}", report::table(&reports, bound));
         if !records.is_empty() {
             println!("timelines:");
             for (name, _) in &records {
-                println!("  {}", cli.out.join(name).join("timeline.svg").display());
+                println!(
+                    "  {}",
+                    cli.pipeline.out.join(name).join("timeline.svg").display()
+                );
             }
             if let Some(p) = &stacked_path {
                 println!("  {} (all variants, one time axis)", p.display());

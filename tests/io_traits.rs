@@ -109,7 +109,11 @@ fn a_socket_read_cancelled_mid_wait_takes_nothing_and_the_stream_goes_on() {
             // One read(2) said WouldBlock; the read returned Pending twice
             // (its first poll, and the timer's wake, when `timeout` polls
             // the read before its clock), both without readiness in between.
-            assert_eq!(evloop::testing::readiness_counters(&stream), (1, 2), "(WouldBlock, Pending)");
+            assert_eq!(
+                evloop::testing::readiness_counters(&stream),
+                (1, 2),
+                "(WouldBlock, Pending)"
+            );
 
             peer.write_all(b"after the cancel").unwrap();
             let mut got = [0u8; 16];
@@ -144,7 +148,11 @@ fn a_socket_read_polled_once_by_hand_and_dropped_takes_nothing() {
                         .is_pending()
                 );
             } // dropped here, mid-wait
-            assert_eq!(evloop::testing::readiness_counters(&server), (1, 1), "(WouldBlock, Pending)");
+            assert_eq!(
+                evloop::testing::readiness_counters(&server),
+                (1, 1),
+                "(WouldBlock, Pending)"
+            );
 
             AsyncWriteExt::write_all(&mut &client, b"xyz")
                 .await

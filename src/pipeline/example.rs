@@ -1,80 +1,111 @@
-//! The `main` of the `pipeline_*` examples: start the embedded image host
-//! (or use `--base-url`), run one variant, print the tutorial's lines.
+//! The `main` of the `pipeline_*` examples: parse the flags, start the
+//! embedded image host (or use `--base-url`), run one variant, print the
+//! tutorial's lines.
 //!
-//! Flags: `--images N` (12), `--latency-ms MS` (300), `--base-url URL`,
-//! `--concurrency N` (4; 16 for streaming, see the demo's
-//! `--stream-concurrency`), `--out DIR` (`output/<variant>`), and the trace
-//! flags `--timeline FILE.svg` / `--trace FILE.json`.
+//! The flags are the demo's own ([`PipelineArgs`]: `--images`,
+//! `--latency-ms`, `--base-url`, `--concurrency`, `--timeout-secs`, `--out`,
+//! with the same ranges and defaults), plus the trace outputs
+//! `--timeline FILE.svg` and `--trace FILE.json`. `--concurrency` defaults
+//! to 4, and to 16 in the streaming variant; the variant writes into
+//! `<out>/<variant>`, as in the demo. A bad flag is clap's usage error, with
+//! exit status 2; `--help` lists them all.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
+use clap::Parser;
+use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
+
+use super::flags::{DEFAULT_STREAM_CONCURRENCY, PipelineArgs};
 use super::host::ImageHost;
-use super::job::{Job, Report};
+use super::job::{DEFAULT_CONCURRENCY, Job, Report};
 use super::report::summary_lines;
 use crate::trace::TraceArgs;
 
-/// What the examples' flags asked for.
-#[derive(Debug)]
-struct Flags {
-    images: u32,
-    latency: Duration,
-    base_url: Option<String>,
-    concurrency: usize,
-    out: Option<PathBuf>,
-    trace: TraceArgs,
+/// The flags of a `pipeline_*` example: the ones it shares with the demo,
+/// and where to write the run's trace.
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+/// use evloop::pipeline::example::ExampleArgs;
+///
+/// let args = ExampleArgs::try_parse_from(["pipeline_async", "--images", "3", "--trace", "t.json"]).unwrap();
+/// assert_eq!(args.pipeline.images, 3);
+/// assert_eq!(args.trace().chrome().and_then(|p| p.to_str()), Some("t.json"));
+///
+/// let err = ExampleArgs::try_parse_from(["pipeline_async", "--timeout-secs", "0"]).unwrap_err();
+/// assert_eq!(err.exit_code(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(about = "One variant of the image pipeline, on the embedded image host (or --base-url).")]
+pub struct ExampleArgs {
+    /// The flags the demo has too.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+
+    /// Draw the run's timeline into this SVG file.
+    #[arg(long, value_name = "FILE.svg", value_parser = file_name())]
+    pub timeline: Option<PathBuf>,
+
+    /// Write the run's Chrome trace (for Perfetto) into this JSON file.
+    #[arg(long = "trace", value_name = "FILE.json", value_parser = file_name())]
+    pub chrome: Option<PathBuf>,
 }
 
-fn parse(variant: &str) -> Result<Flags, String> {
-    let (trace, rest) = TraceArgs::parse(std::env::args().skip(1))?;
-    let mut flags = Flags {
-        images: 12,
-        latency: Duration::from_millis(300),
-        base_url: None,
-        concurrency: if variant == "streaming" { 16 } else { 4 },
-        out: None,
-        trace,
-    };
-    let mut args = rest.into_iter();
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-        let number = |v: String| {
-            v.parse::<u64>()
-                .map_err(|_| format!("{flag}: not a whole number: {v:?}"))
-        };
-        match flag.as_str() {
-            "--images" => {
-                flags.images = match number(value()?)? {
-                    n @ 1..=10_000 => n as u32,
-                    n => return Err(format!("--images: {n} is not in 1..=10000")),
-                }
-            }
-            "--latency-ms" => flags.latency = Duration::from_millis(number(value()?)?),
-            "--base-url" => flags.base_url = Some(value()?),
-            "--concurrency" => {
-                flags.concurrency = match number(value()?)? {
-                    n @ 1..=1024 => n as usize,
-                    n => return Err(format!("--concurrency: {n} is not in 1..=1024")),
-                }
-            }
-            "--out" => flags.out = Some(PathBuf::from(value()?)),
-            other => return Err(format!("unknown flag {other:?}")),
+impl ExampleArgs {
+    /// The trace outputs asked for, as the runtime's [`TraceArgs`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// use evloop::pipeline::example::ExampleArgs;
+    ///
+    /// let args = ExampleArgs::try_parse_from(["pipeline_sync"]).unwrap();
+    /// assert!(!args.trace().wanted());
+    /// let args = ExampleArgs::try_parse_from(["pipeline_sync", "--timeline", "t.svg"]).unwrap();
+    /// assert!(args.trace().wanted());
+    /// ```
+    pub fn trace(&self) -> TraceArgs {
+        let mut outputs = TraceArgs::new();
+        if let Some(path) = &self.timeline {
+            outputs = outputs.with_timeline(path);
         }
+        if let Some(path) = &self.chrome {
+            outputs = outputs.with_chrome(path);
+        }
+        outputs
     }
-    Ok(flags)
 }
 
-fn setup(variant: &str) -> Result<(Job, Flags, Option<ImageHost>), String> {
-    let flags = parse(variant)?;
+/// A file name flag: any path but the empty one.
+fn file_name() -> impl TypedValueParser<Value = PathBuf> {
+    NonEmptyStringValueParser::new().map(PathBuf::from)
+}
+
+/// The flags of this process; on a bad flag (or `--help`) clap's message is
+/// printed and the exit code to return comes back instead (2 for a usage
+/// error, 0 for help).
+fn flags() -> Result<ExampleArgs, ExitCode> {
+    ExampleArgs::try_parse().map_err(|e| {
+        // Printing can fail only if stderr/stdout are closed: nobody to tell.
+        let _ = e.print();
+        ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+    })
+}
+
+fn setup(variant: &str, args: &ExampleArgs) -> Result<(Job, Option<ImageHost>), String> {
+    let flags = &args.pipeline;
     let (host, base) = match &flags.base_url {
         Some(base) => (None, base.trim_end_matches('/').to_owned()),
         None => {
             let host = ImageHost::builder()
                 .images(flags.images)
-                .latency(flags.latency)
+                .latency(flags.latency())
                 .build()
                 .map_err(|e| format!("cannot start the image host: {e}"))?;
             let base = host.base_url();
@@ -82,14 +113,15 @@ fn setup(variant: &str) -> Result<(Job, Flags, Option<ImageHost>), String> {
         }
     };
     let urls = (1..=flags.images).map(|k| format!("{base}/image_{k}.jpg"));
-    let out = flags
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(variant));
-    let mut job = Job::new(urls, &out);
-    job.concurrency = flags.concurrency;
+    let mut job = Job::new(urls, &flags.out.join(variant));
+    job.concurrency = flags.concurrency_or(if variant == "streaming" {
+        DEFAULT_STREAM_CONCURRENCY
+    } else {
+        DEFAULT_CONCURRENCY
+    });
+    job.request_timeout = flags.request_timeout();
     job.prepare().map_err(|e| e.to_string())?;
-    Ok((job, flags, host))
+    Ok((job, host))
 }
 
 fn finish(report: &Report) -> ExitCode {
@@ -103,11 +135,16 @@ fn finish(report: &Report) -> ExitCode {
 
 /// Runs a blocking variant (`pipeline_sync`).
 pub fn main_blocking(variant: &str, run: fn(&Job) -> Report) -> ExitCode {
-    match setup(variant) {
-        Ok((job, _flags, _host)) => finish(&run(&job)),
+    let args = match flags() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    match setup(variant, &args) {
+        Ok((job, _host)) => finish(&run(&job)),
+        // The host cannot start or the output folder cannot be made.
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }
@@ -118,10 +155,14 @@ where
     F: FnOnce(Arc<Job>) -> Fut,
     Fut: Future<Output = Report>,
 {
-    match setup(variant) {
-        Ok((job, flags, _host)) => {
+    let args = match flags() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    match setup(variant, &args) {
+        Ok((job, _host)) => {
             let rt = match crate::Runtime::builder()
-                .trace_output(flags.trace.titled(format!("pipeline: {variant}")))
+                .trace_output(args.trace().titled(format!("pipeline: {variant}")))
                 .build()
             {
                 Ok(rt) => rt,
@@ -133,9 +174,10 @@ where
             let report = rt.block_on(run(Arc::new(job)));
             finish(&report)
         }
+        // The host cannot start or the output folder cannot be made.
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

@@ -10,6 +10,13 @@ use std::time::{Duration, Instant};
 
 use super::decode::DecodeLimits;
 
+/// How many downloads run at once in the semaphore variant unless told
+/// otherwise (the tutorial's `Semaphore(4)`).
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The per-request deadline of a download unless told otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// One image to fetch: its 1-based index (which names the output files) and
 /// its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +56,9 @@ pub struct Job {
 
 impl Job {
     /// A job for `urls` writing under `out/original_images` and
-    /// `out/processed_images`, with the defaults: 4 downloads at a time,
-    /// 30 s per request, 64 MiB per body.
+    /// `out/processed_images`, with the defaults: [`DEFAULT_CONCURRENCY`]
+    /// downloads at a time, [`DEFAULT_REQUEST_TIMEOUT`] per request, 64 MiB
+    /// per body.
     pub fn new(urls: impl IntoIterator<Item = String>, out: &Path) -> Job {
         Job {
             items: urls
@@ -60,9 +68,9 @@ impl Job {
                 .collect(),
             originals: out.join("original_images"),
             processed: out.join("processed_images"),
-            concurrency: 4,
+            concurrency: DEFAULT_CONCURRENCY,
             limits: DecodeLimits::default(),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_body: 64 << 20,
             extra_roots: Vec::new(),
             progress: Arc::new(NoProgress),

@@ -7,7 +7,9 @@
 //! part, faithful to the tutorial's per-pixel algorithm; [`store`] writes
 //! outputs atomically under names taken from the image's index, never from
 //! a URL; [`steps`] downloads and processes one image; [`job`] says what a
-//! run is given and what it returns; [`report`] prints the results.
+//! run is given and what it returns; [`report`] prints the results;
+//! [`flags`] are the command-line flags the demo and the examples share, and
+//! [`example`] is the examples' `main`.
 //!
 //! The five variants themselves (sync, threads, async, semaphore,
 //! streaming) live in `examples/pipeline_*.rs`, where a reader finds them:
@@ -17,6 +19,7 @@
 pub mod decode;
 pub mod edge;
 pub mod example;
+pub mod flags;
 pub mod host;
 pub mod job;
 pub mod report;

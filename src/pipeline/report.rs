@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
 use super::job::Report;
 
 /// The tutorial's summary lines for one run ("Downloaded 12 images in: …").
@@ -65,9 +68,10 @@ fn failed_downloads(report: &Report) -> usize {
 
 /// The lower bound on a run's total time for this workload: one network
 /// latency (every download must wait at least that) plus the CPU work spread
-/// evenly over the cores.
+/// evenly over the cores (saturating at `Duration::MAX`).
 pub fn bound(latency: Duration, cpu_work: Duration, cores: usize) -> Duration {
-    latency + cpu_work / cores.max(1) as u32
+    let cores = u32::try_from(cores.max(1)).unwrap_or(u32::MAX);
+    latency.saturating_add(cpu_work / cores)
 }
 
 /// The side-by-side table: per variant the download, process and total
@@ -115,47 +119,109 @@ pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
     out
 }
 
-fn json_str(s: &str) -> String {
-    crate::trace::chrome::json_string(s)
+/// A duration in seconds rounded to 0.1 ms, as [`json`] gives times.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::pipeline::report::json_seconds;
+///
+/// assert_eq!(json_seconds(Duration::from_micros(1_234_567)), 1.2346);
+/// ```
+pub fn json_seconds(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e4).round() / 1e4
 }
 
-/// The same results as one JSON object, for scripts.
-pub fn json(reports: &[Report], extra: &[(&str, String)]) -> String {
-    let mut out = String::from("{");
-    for (k, v) in extra {
-        let _ = write!(out, "{}:{},", json_str(k), v);
-    }
-    out.push_str("\"variants\":[");
-    for (i, r) in reports.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// The same results as one JSON object, for scripts: the `extra` fields
+/// first, in their order, then `"variants"`: per variant its times in
+/// seconds (to 0.1 ms), how many images succeeded and failed, and each
+/// failure with its index, URL, stage and reason. An `extra` field named
+/// `variants` would be a second key of that name: do not pass one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::pipeline::{Report, Timings};
+/// use evloop::pipeline::report::json;
+///
+/// let t = Timings {
+///     download: Duration::from_millis(500),
+///     process: Duration::from_millis(1500),
+///     total: Duration::from_secs(2),
+/// };
+/// let text = json(&[Report::new("async", t, vec![])], &[("images", 12.into())]);
+/// assert_eq!(
+///     text,
+///     r#"{"images":12,"variants":[{"variant":"async","download_s":0.5,"process_s":1.5,"total_s":2.0,"ok":0,"failed":0,"failures":[]}]}"#
+/// );
+/// ```
+pub fn json(reports: &[Report], extra: &[(&str, serde_json::Value)]) -> String {
+    let document = JsonDocument {
+        extra,
+        variants: reports.iter().map(JsonVariant::of).collect(),
+    };
+    serde_json::to_string(&document).expect("strings, numbers and lists always serialize")
+}
+
+/// The object [`json`] prints: `extra` in order, then the variants.
+struct JsonDocument<'a> {
+    extra: &'a [(&'a str, serde_json::Value)],
+    variants: Vec<JsonVariant<'a>>,
+}
+
+impl Serialize for JsonDocument<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.extra.len() + 1))?;
+        for (key, value) in self.extra {
+            map.serialize_entry(key, value)?;
         }
-        let t = r.timings;
-        let _ = write!(
-            out,
-            "{{\"variant\":{},\"download_s\":{:.4},\"process_s\":{:.4},\"total_s\":{:.4},\"ok\":{},\"failed\":{},\"failures\":[",
-            json_str(&r.variant),
-            t.download.as_secs_f64(),
-            t.process.as_secs_f64(),
-            t.total.as_secs_f64(),
-            r.succeeded(),
-            r.outcomes.len() - r.succeeded()
-        );
-        for (j, f) in r.failures().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "{{\"index\":{},\"url\":{},\"stage\":{},\"reason\":{}}}",
-                f.index,
-                json_str(&f.url),
-                json_str(&f.stage.to_string()),
-                json_str(&f.reason)
-            );
-        }
-        out.push_str("]}");
+        map.serialize_entry("variants", &self.variants)?;
+        map.end()
     }
-    out.push_str("]}");
-    out
+}
+
+/// One variant's results in [`json`].
+#[derive(Serialize)]
+struct JsonVariant<'a> {
+    variant: &'a str,
+    download_s: f64,
+    process_s: f64,
+    total_s: f64,
+    ok: usize,
+    failed: usize,
+    failures: Vec<JsonFailure<'a>>,
+}
+
+impl<'a> JsonVariant<'a> {
+    fn of(report: &'a Report) -> JsonVariant<'a> {
+        let t = report.timings;
+        JsonVariant {
+            variant: &report.variant,
+            download_s: json_seconds(t.download),
+            process_s: json_seconds(t.process),
+            total_s: json_seconds(t.total),
+            ok: report.succeeded(),
+            failed: report.outcomes.len() - report.succeeded(),
+            failures: report
+                .failures()
+                .map(|f| JsonFailure {
+                    index: f.index,
+                    url: &f.url,
+                    stage: f.stage.to_string(),
+                    reason: &f.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One failed image in [`json`].
+#[derive(Serialize)]
+struct JsonFailure<'a> {
+    index: usize,
+    url: &'a str,
+    stage: String,
+    reason: &'a str,
 }

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::decode::decode_jpeg;
 use super::edge::edge_map;
@@ -49,13 +50,36 @@ fn download_blocking_inner(
     Ok(saved)
 }
 
+/// The longest deadline handed to ureq. ureq adds its timeout to the instant
+/// each request starts with `+`, which panics when the sum overflows (it does
+/// for `Duration::MAX`); a year is beyond any download and far below any
+/// overflow, so a longer timeout is cut to it.
+const UREQ_TIMEOUT_CAP: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// A ureq agent configured like the async client: the job's per-request
 /// deadline, and status codes of 400 and above as errors. With extra root
 /// certificates (tests with a self-signed server) the agent trusts those
 /// instead of the built-in roots: ureq takes either its bundled roots or a
 /// list of its own, not both.
+///
+/// A deadline longer than a year is cut to a year: ureq would panic adding
+/// `Duration::MAX` to the start of a request, where evloop's client takes
+/// it as no deadline at all.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::pipeline::{Job, steps};
+///
+/// let mut job = Job::new(Vec::<String>::new(), std::path::Path::new("out"));
+/// job.request_timeout = Duration::MAX;
+/// let agent = steps::blocking_agent(&job);
+/// assert!(agent.config().timeouts().global.is_some_and(|t| t < Duration::MAX));
+/// ```
 pub fn blocking_agent(job: &Job) -> ureq::Agent {
-    let mut config = ureq::Agent::config_builder().timeout_global(Some(job.request_timeout));
+    let timeout = job.request_timeout.min(UREQ_TIMEOUT_CAP);
+    let mut config = ureq::Agent::config_builder().timeout_global(Some(timeout));
     if !job.extra_roots.is_empty() {
         let roots = job
             .extra_roots

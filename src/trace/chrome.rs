@@ -15,7 +15,7 @@
 //! Slices are complete events (`"ph":"X"`) with `ts` and `dur` in
 //! microseconds (fractions keep the nanoseconds); lanes get their names and
 //! order from metadata events (`thread_name`, `thread_sort_index`). The JSON
-//! is written by hand, with std only.
+//! is written by serde_json, one event per line.
 //!
 //! # Examples
 //!
@@ -35,11 +35,13 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io;
 use std::time::Duration;
 
+use serde::{Serialize, Serializer};
+use serde_json::{Value, json};
+
 use super::record::{PoolKind, Record, WakeSource};
-use super::stats::fixed;
 
 /// The process id every event carries (there is one runtime per trace).
 const PID: u32 = 1;
@@ -73,21 +75,32 @@ const LOOP_TID: u64 = 1;
 /// ```
 pub fn chrome_trace_json(record: &Record) -> String {
     let horizon = record.horizon();
-    let mut events: Vec<String> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
 
     // Lanes: name and sort order, loop first.
-    events.push(format!(
-        "{{\"ph\":\"M\",\"pid\":{PID},\"name\":\"process_name\",\"args\":{{\"name\":\"evloop\"}}}}"
-    ));
+    events.push(Event::Meta(Meta {
+        ph: "M",
+        pid: PID,
+        tid: None,
+        name: "process_name",
+        args: json!({ "name": "evloop" }),
+    }));
     let mut sort_index = 0u64;
-    let mut lane = |events: &mut Vec<String>, tid: u64, name: &str| {
-        events.push(format!(
-            "{{\"ph\":\"M\",\"pid\":{PID},\"tid\":{tid},\"name\":\"thread_name\",\"args\":{{\"name\":{}}}}}",
-            json_string(name)
-        ));
-        events.push(format!(
-            "{{\"ph\":\"M\",\"pid\":{PID},\"tid\":{tid},\"name\":\"thread_sort_index\",\"args\":{{\"sort_index\":{sort_index}}}}}"
-        ));
+    let mut lane = |events: &mut Vec<Event>, tid: u64, name: &str| {
+        events.push(Event::Meta(Meta {
+            ph: "M",
+            pid: PID,
+            tid: Some(tid),
+            name: "thread_name",
+            args: json!({ "name": name }),
+        }));
+        events.push(Event::Meta(Meta {
+            ph: "M",
+            pid: PID,
+            tid: Some(tid),
+            name: "thread_sort_index",
+            args: json!({ "sort_index": sort_index }),
+        }));
         sort_index += 1;
     };
     lane(&mut events, LOOP_TID, "loop");
@@ -95,28 +108,21 @@ pub fn chrome_trace_json(record: &Record) -> String {
     // The loop lane: parks and clock jumps.
     for park in &record.parks {
         events.push(complete(
-            "parked",
+            "parked".into(),
             "park",
             LOOP_TID,
             park.start,
             park.duration(),
-            &format!(
-                "{{\"why\":{}}}",
-                json_string("blocked in the poller, waiting for IO, a timer or a wake")
-            ),
+            json!({ "why": "blocked in the poller, waiting for IO, a timer or a wake" }),
         ));
     }
     for jump in &record.clock_jumps {
         events.push(instant(
-            "clock jump",
+            "clock jump".into(),
             "clock",
             LOOP_TID,
             jump.at,
-            &format!(
-                "{{\"to_us\":{},\"reason\":{}}}",
-                micros(jump.to),
-                json_string(&jump.reason)
-            ),
+            json!({ "to_us": Micros(jump.to), "reason": jump.reason }),
         ));
     }
 
@@ -133,50 +139,42 @@ pub fn chrome_trace_json(record: &Record) -> String {
         for (n, poll) in task.polls.iter().enumerate() {
             let slow = record.is_slow(poll);
             events.push(complete(
-                &label,
+                label.clone(),
                 if slow { "poll,slow" } else { "poll" },
                 tid,
                 poll.start,
                 poll.duration(),
-                &format!(
-                    "{{\"task\":{},\"poll\":\"{} of {}\",\"location\":{},\"slow\":{slow}}}",
-                    task.id,
-                    n + 1,
-                    total,
-                    json_string(&task.location)
-                ),
+                json!({
+                    "task": task.id,
+                    "poll": format!("{} of {total}", n + 1),
+                    "location": task.location,
+                    "slow": slow,
+                }),
             ));
         }
         for wake in &task.wakes {
-            let mut args = format!("{{\"source\":{}", json_string(wake.source.kind()));
+            let mut args = json!({ "source": wake.source.kind() });
             match &wake.source {
-                WakeSource::Io { socket } => {
-                    let _ = write!(args, ",\"socket\":{}", json_string(socket));
-                }
-                WakeSource::Task { id } => {
-                    let _ = write!(args, ",\"by_task\":{id}");
-                }
-                WakeSource::Thread { name } => {
-                    let _ = write!(args, ",\"by_thread\":{}", json_string(name));
-                }
+                WakeSource::Io { socket } => args["socket"] = json!(socket),
+                WakeSource::Task { id } => args["by_task"] = json!(id),
+                WakeSource::Thread { name } => args["by_thread"] = json!(name),
                 WakeSource::Timer | WakeSource::SelfWake | WakeSource::Spawn => {}
             }
-            args.push('}');
             events.push(instant(
-                &format!("wake ({})", wake.source),
+                format!("wake ({})", wake.source),
                 "wake",
                 tid,
                 wake.at,
-                &args,
+                args,
             ));
         }
         if let Some((at, how)) = &task.ended {
             events.push(instant(
-                &format!("end ({how})"),
+                format!("end ({how})"),
                 "end",
                 tid,
                 *at,
-                &format!("{{\"end\":{}}}", json_string(&how.to_string())),
+                json!({ "end": how.to_string() }),
             ));
         }
     }
@@ -203,100 +201,240 @@ pub fn chrome_trace_json(record: &Record) -> String {
             PoolKind::Cpu => "job,cpu",
         };
         events.push(complete(
-            &job.label(),
+            job.label(),
             cat,
             tid,
             run.start,
             run.duration(),
-            &format!(
-                "{{\"pool\":\"{}\",\"queued_us\":{},\"waited_us\":{},\"finished\":{}}}",
-                job.pool,
-                micros(job.queued),
-                micros(run.start.saturating_sub(job.queued)),
-                job.finished.is_some()
-            ),
+            json!({
+                "pool": job.pool.to_string(),
+                "queued_us": Micros(job.queued),
+                "waited_us": Micros(run.start.saturating_sub(job.queued)),
+                "finished": job.finished.is_some(),
+            }),
         ));
     }
 
-    let mut out = String::from("{\"traceEvents\":[\n");
-    out.push_str(&events.join(",\n"));
-    out.push_str("\n],\"displayTimeUnit\":\"ms\"}\n");
+    let document = Document {
+        trace_events: events,
+        display_time_unit: "ms",
+    };
+    let mut out = Vec::new();
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, OneEventPerLine::default());
+    document
+        .serialize(&mut serializer)
+        .expect("strings, numbers and maps serialize into memory without fail");
+    let mut out = String::from_utf8(out).expect("serde_json writes UTF-8");
+    out.push('\n');
     out
+}
+
+/// The whole trace: `{"traceEvents":[...],"displayTimeUnit":"ms"}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document {
+    trace_events: Vec<Event>,
+    display_time_unit: &'static str,
+}
+
+/// One event: a lane's metadata, or a slice or an instant on a lane.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Event {
+    Meta(Meta),
+    Span(Span),
+}
+
+/// A metadata event (`ph: M`): the process's name, a lane's name or order.
+#[derive(Serialize)]
+struct Meta {
+    ph: &'static str,
+    pid: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tid: Option<u64>,
+    name: &'static str,
+    args: Value,
+}
+
+/// A complete event (`ph: X`, with `dur`) or an instant (`ph: i`, with the
+/// scope `s`).
+#[derive(Serialize)]
+struct Span {
+    name: String,
+    cat: &'static str,
+    ph: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    ts: Micros,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<Micros>,
+    pid: u32,
+    tid: u64,
+    args: Value,
 }
 
 /// A complete event (`ph: X`): a slice with a start and a duration.
-fn complete(name: &str, cat: &str, tid: u64, start: Duration, dur: Duration, args: &str) -> String {
-    format!(
-        "{{\"name\":{},\"cat\":{},\"ph\":\"X\",\"ts\":{},\"dur\":{},\"pid\":{PID},\"tid\":{tid},\"args\":{args}}}",
-        json_string(name),
-        json_string(cat),
-        micros(start),
-        micros(dur),
-    )
+fn complete(
+    name: String,
+    cat: &'static str,
+    tid: u64,
+    start: Duration,
+    dur: Duration,
+    args: Value,
+) -> Event {
+    Event::Span(Span {
+        name,
+        cat,
+        ph: "X",
+        s: None,
+        ts: Micros(start),
+        dur: Some(Micros(dur)),
+        pid: PID,
+        tid,
+        args,
+    })
 }
 
 /// An instant event on one lane (`ph: i`, scope `t`).
-fn instant(name: &str, cat: &str, tid: u64, at: Duration, args: &str) -> String {
-    format!(
-        "{{\"name\":{},\"cat\":{},\"ph\":\"i\",\"s\":\"t\",\"ts\":{},\"pid\":{PID},\"tid\":{tid},\"args\":{args}}}",
-        json_string(name),
-        json_string(cat),
-        micros(at),
-    )
+fn instant(name: String, cat: &'static str, tid: u64, at: Duration, args: Value) -> Event {
+    Event::Span(Span {
+        name,
+        cat,
+        ph: "i",
+        s: Some("t"),
+        ts: Micros(at),
+        dur: None,
+        pid: PID,
+        tid,
+        args,
+    })
 }
 
-/// A time in microseconds as a JSON number, fraction only where needed.
-fn micros(d: Duration) -> String {
-    fixed(d.as_nanos(), 3)
-}
+/// A time in microseconds as a JSON number: whole where it is whole, else
+/// with the fraction that keeps the nanoseconds (exactly, for times below
+/// 10^15 ns, about eleven days).
+struct Micros(Duration);
 
-/// `s` as a JSON string literal: quotes, backslashes and control characters
-/// escaped; everything else, non-ASCII included, stays as UTF-8.
-///
-/// # Examples
-///
-/// ```
-/// use evloop::trace::chrome::json_string;
-///
-/// assert_eq!(json_string("a \"b\"\\\n"), r#""a \"b\"\\\n""#);
-/// assert_eq!(json_string("\u{1}é"), "\"\\u0001é\"");
-/// ```
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+impl Serialize for Micros {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let nanos = self.0.as_nanos();
+        if nanos.is_multiple_of(1000)
+            && let Ok(micros) = u64::try_from(nanos / 1000)
+        {
+            return serializer.serialize_u64(micros);
         }
+        serializer.serialize_f64(nanos as f64 / 1000.0)
     }
-    out.push('"');
-    out
+}
+
+/// Where the events' array sits: inside the document's object.
+const EVENTS_DEPTH: usize = 2;
+
+/// serde_json's compact output, with a line break before each element of an
+/// array directly inside the document (the events) and before its closing
+/// bracket: a trace reads, greps and diffs one event per line.
+#[derive(Debug, Default)]
+struct OneEventPerLine {
+    /// How many arrays and objects are open.
+    depth: usize,
+}
+
+impl serde_json::ser::Formatter for OneEventPerLine {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let events = self.depth == EVENTS_DEPTH;
+        self.depth -= 1;
+        writer.write_all(if events { b"\n]" } else { b"]" })
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        let separator: &[u8] = match (self.depth == EVENTS_DEPTH, first) {
+            (true, true) => b"\n",
+            (true, false) => b",\n",
+            (false, true) => b"",
+            (false, false) => b",",
+        };
+        writer.write_all(separator)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        writer.write_all(b"}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::record::TaskRecord;
     use super::*;
+
+    fn micros(d: Duration) -> String {
+        serde_json::to_string(&Micros(d)).expect("a number serializes")
+    }
 
     #[test]
     fn micros_keeps_nanoseconds() {
         assert_eq!(micros(Duration::from_nanos(1)), "0.001");
         assert_eq!(micros(Duration::from_nanos(1_000)), "1");
         assert_eq!(micros(Duration::from_nanos(1_234_560)), "1234.56");
+        // Eleven days, one nanosecond short of a whole microsecond.
+        assert_eq!(
+            micros(Duration::from_nanos(999_999_999_999_999)),
+            "999999999999.999"
+        );
     }
 
     #[test]
-    fn json_string_escapes_controls() {
-        assert_eq!(json_string("\u{1f}\u{7f}"), "\"\\u001f\u{7f}\"");
-        assert_eq!(json_string("ünï ✓"), "\"ünï ✓\"");
+    fn one_event_per_line() {
+        let mut record = Record::new(Duration::from_millis(1));
+        record.tasks.push(TaskRecord::new(
+            7,
+            Some("a\nb".into()),
+            "main.rs:1",
+            Duration::ZERO,
+        ));
+        let json = chrome_trace_json(&record);
+        let lines: Vec<&str> = json.lines().collect();
+        assert_eq!(lines[0], "{\"traceEvents\":[");
+        assert_eq!(lines[lines.len() - 1], "],\"displayTimeUnit\":\"ms\"}");
+        // The process's name, then two lines per lane (the loop, task 7).
+        assert_eq!(lines.len(), 2 + 1 + 2 * 2, "{json}");
+        for line in &lines[1..lines.len() - 1] {
+            let event = line.strip_suffix(',').unwrap_or(line);
+            let value: Value = serde_json::from_str(event).expect("each line is one event");
+            assert_eq!(value["pid"], PID, "{line}");
+        }
+        assert!(json.contains(r#""args":{"name":"a\nb #7"}"#), "{json}");
+    }
+
+    #[test]
+    fn strings_are_escaped_and_utf8_stays() {
+        let mut record = Record::new(Duration::from_millis(1));
+        let name = "\u{1f}\u{7f} ünï ✓ \"q\" \\";
+        record.tasks.push(TaskRecord::new(
+            1,
+            Some(name.into()),
+            "main.rs:1",
+            Duration::ZERO,
+        ));
+        let json = chrome_trace_json(&record);
+        assert!(
+            json.contains("\"\\u001f\u{7f} ünï ✓ \\\"q\\\" \\\\ #1\""),
+            "{json}"
+        );
     }
 }

@@ -106,6 +106,29 @@ impl Server {
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+
+    /// A closure that blocks (in real time, for at most `limit`) until the
+    /// server has accepted `n` connections, and says whether it did. Run
+    /// it on `evloop::spawn_blocking`: while the job runs, a paused clock
+    /// stands still, so a test can let a real connection land before it
+    /// lets virtual time pass.
+    pub fn until_accepted(
+        &self,
+        n: usize,
+        limit: Duration,
+    ) -> impl FnOnce() -> bool + Send + 'static {
+        let accepted = self.accepted.clone();
+        move || {
+            let deadline = std::time::Instant::now() + limit;
+            while accepted.load(Ordering::SeqCst) < n {
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            true
+        }
+    }
 }
 
 /// Starts a plain server: every accepted connection runs `script` on its
