@@ -52,7 +52,53 @@ pub mod offload;
 pub mod pipeline;
 pub mod runtime;
 pub mod sync;
-pub mod task;
+pub mod task {
+    //! Tasks: the unit the loop schedules.
+    //!
+    //! What a caller of [`spawn`](crate::spawn()) gets is here: a [`JoinHandle`] to
+    //! await the task's result or [`abort`](JoinHandle::abort) it, an
+    //! [`AbortHandle`] to cancel it from anywhere, a [`JoinError`] saying why a
+    //! task gave no output, the task's [`Id`], and [`Builder`] to spawn a task
+    //! with a name.
+    //!
+    //! [`Builder`] comes from the runtime and is only re-exported here. The
+    //! rest lives in `src/task/`, the bottom floor of the crate: those files use
+    //! nothing else of evloop, and all of evloop's `unsafe` code lives there:
+    //!
+    //! * `raw.rs`: one allocation per task, a header (state flags, reference
+    //!   count, a vtable, the task's id, name and spawn location) followed by the
+    //!   future, later its result; and `RawTask`, a counted reference to it,
+    //!   whose construction is `unsafe` and whose methods are then safe;
+    //! * `vtable.rs`: the functions that know the future's concrete type: poll,
+    //!   cancel, complete, hand out the result, free;
+    //! * `state.rs`: the state machine, written down as a table;
+    //! * `waker.rs`: the hand-written `RawWaker` vtable over a task reference;
+    //! * `join.rs`: `JoinHandle`, `AbortHandle` and `JoinError`;
+    //! * `owned.rs`: `Task`, a reference as it sits in a run queue, and
+    //!   `OwnedTasks`, the loop's list of live tasks, the only thing that can
+    //!   poll one;
+    //! * `id.rs` and `schedule.rs`: the task's [`Id`], and what a task tells the
+    //!   loop (queue me; how I ended).
+
+    // Private: the rest of the crate sees only what is re-exported below, so
+    // the reasoning about `unsafe` here never depends on code outside it.
+    mod id;
+    mod join;
+    mod owned;
+    mod raw;
+    mod schedule;
+    mod state;
+    mod vtable;
+    mod waker;
+
+    pub use id::Id;
+    pub use join::{AbortHandle, JoinError, JoinHandle};
+    pub(crate) use owned::{OwnedTasks, Ran, Task};
+    pub(crate) use schedule::{End, Schedule};
+
+    /// The public face of spawning lives with the runtime, above this floor.
+    pub use crate::runtime::spawn::Builder;
+}
 #[doc(hidden)]
 pub mod testing;
 pub mod time;
