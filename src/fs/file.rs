@@ -332,7 +332,7 @@ impl File {
     /// The pool exists only inside a runtime: outside, an error naming the
     /// file rather than `spawn_blocking`'s panic.
     fn in_runtime(&self) -> io::Result<()> {
-        match crate::runtime::context::with_core(|_| ()) {
+        match crate::runtime::handle::with_current(|_| ()) {
             Some(()) => Ok(()),
             None => Err(io::Error::other(format!(
                 "{}: evloop::fs::File used outside a runtime: use it inside evloop::run",

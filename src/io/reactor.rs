@@ -11,7 +11,6 @@
 //! closed and its slot reused, an event still in flight for the old socket
 //! names the old generation and is ignored: it never wakes the new owner.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
@@ -19,9 +18,7 @@ use std::task::{Context, Poll, Waker};
 
 use mio::{Interest, Registry, Token};
 
-use crate::runtime::context;
-use crate::runtime::driver::Dispatch;
-use crate::runtime::recorder::Doing;
+use crate::runtime::handle::{self, Dispatch};
 
 /// A direction of IO on a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,23 +63,12 @@ fn split(token: Token) -> (u32, u32) {
 impl Reactor {
     /// The reactor of the current loop, created at the first registration.
     pub(crate) fn current() -> io::Result<Rc<Reactor>> {
-        let found = context::with_core(|core| -> io::Result<Rc<Reactor>> {
-            let dispatch = match core.reactor.get() {
-                Some(r) => r.clone(),
-                None => {
-                    let reactor: Rc<dyn Dispatch> = Rc::new(Reactor {
-                        registry: core.driver.registry()?,
-                        slots: RefCell::new(Vec::new()),
-                        free: RefCell::new(Vec::new()),
-                    });
-                    let _ = core.reactor.set(reactor.clone());
-                    reactor
-                }
-            };
-            let any: Rc<dyn Any> = dispatch;
-            Ok(any
-                .downcast::<Reactor>()
-                .expect("the loop's reactor is always an io::Reactor"))
+        let found = handle::with_current(|h| {
+            h.reactor(|registry| Reactor {
+                registry,
+                slots: RefCell::new(Vec::new()),
+                free: RefCell::new(Vec::new()),
+            })
         });
         found.unwrap_or_else(|| {
             Err(io::Error::other(
@@ -128,7 +114,7 @@ impl Reactor {
             self.release(index);
             return Err(e);
         }
-        context::with_core(|core| core.driver.source_added());
+        handle::with_current(|h| h.source_added());
         Ok(SlotKey { index, generation })
     }
 
@@ -138,7 +124,7 @@ impl Reactor {
         // Deregistering can only fail if the fd is already closed; either way
         // the slot is freed and no event can name this generation again.
         let _ = self.registry.deregister(source);
-        context::with_core(|core| core.driver.source_removed());
+        handle::with_current(|h| h.source_removed());
         self.release(key.index);
     }
 
@@ -248,7 +234,7 @@ impl Dispatch for Reactor {
         // through, without telling the recorder anything.
         let traced = label.is_some();
         if let Some(label) = label {
-            context::with_core(|core| core.doing(Doing::Io(label)));
+            handle::with_current(|h| h.dispatching_io(Some(label)));
         }
         if let Some(w) = reader {
             w.wake();
@@ -257,7 +243,7 @@ impl Dispatch for Reactor {
             w.wake();
         }
         if traced {
-            context::with_core(|core| core.doing(Doing::Nothing));
+            handle::with_current(|h| h.dispatching_io(None));
         }
     }
 }

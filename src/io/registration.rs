@@ -20,7 +20,7 @@ impl<S: mio::event::Source> Evented<S> {
     /// Registers `source` with the current loop.
     pub(crate) fn new(mut source: S, label: impl FnOnce(&S) -> String) -> io::Result<Evented<S>> {
         let reactor = Reactor::current()?;
-        let tracing = crate::runtime::context::with_core(|c| c.recorder.is_some()).unwrap_or(false);
+        let tracing = crate::runtime::handle::with_current(|h| h.tracing()).unwrap_or(false);
         let label = tracing.then(|| label(&source));
         let key = reactor.register(&mut source, label)?;
         Ok(Evented {

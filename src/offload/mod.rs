@@ -29,18 +29,16 @@ mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
-use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
 use pool::Pool;
-pub use pool::{PoolKind, PoolStats};
+pub use pool::PoolStats;
 
-use crate::runtime::context;
-use crate::runtime::core::Core;
-use crate::runtime::shared::Shared;
+use crate::runtime::handle::{self, Extension, Handle, JobInFlight};
 use crate::task::{self, JoinHandle};
+pub use crate::trace::record::PoolKind;
 
 /// Both pools of one runtime, created on first use.
 #[derive(Debug)]
@@ -49,27 +47,23 @@ struct Pools {
     cpu: Pool,
 }
 
-impl crate::runtime::core::Extension for Pools {
+impl Extension for Pools {
     fn shutdown(&self) {
-        crate::runtime::core::Extension::shutdown(&self.blocking);
-        crate::runtime::core::Extension::shutdown(&self.cpu);
+        self.blocking.shutdown();
+        self.cpu.shutdown();
     }
 }
 
-/// The pools of `core`, made on first use with the runtime's settings.
-fn pools_of(core: &Core) -> Rc<Pools> {
-    core.extension(|core| Pools {
+/// The pools of the loop `h`, made on first use with the runtime's settings.
+fn pools_of(h: Handle<'_>) -> Rc<Pools> {
+    h.extension(|h| Pools {
         blocking: Pool::new(
             PoolKind::Blocking,
-            core.config.max_blocking_threads,
-            Some(core.config.blocking_idle_timeout),
+            h.max_blocking_threads(),
+            Some(h.blocking_idle_timeout()),
         ),
-        cpu: Pool::new(PoolKind::Cpu, core.config.cpu_threads, None),
+        cpu: Pool::new(PoolKind::Cpu, h.cpu_threads(), None),
     })
-}
-
-fn pools() -> Option<(Rc<Pools>, Arc<Shared>)> {
-    context::with_core(|core| (pools_of(core), core.shared.clone()))
 }
 
 /// Runs a blocking closure on the blocking pool (asyncio's `to_thread`).
@@ -129,8 +123,8 @@ where
 /// The counts of the current runtime's pool (all zero before first use or
 /// outside a runtime).
 pub fn stats(kind: PoolKind) -> PoolStats {
-    context::with_core(|core| {
-        let pools = pools_of(core);
+    handle::with_current(|h| {
+        let pools = pools_of(h);
         match kind {
             PoolKind::Blocking => pools.blocking.stats(),
             PoolKind::Cpu => pools.cpu.stats(),
@@ -148,42 +142,22 @@ enum Slot<T> {
     Taken,
 }
 
-/// Decrements the runtime's in-flight job count however the job ends (run,
-/// skipped, or dropped unrun at shutdown), so the paused clock never waits
-/// for a job that will not come.
-struct InFlight(Arc<Shared>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.jobs_in_flight.fetch_sub(1, SeqCst);
-    }
-}
-
 #[track_caller]
 fn submit<F, T>(kind: PoolKind, name: &'static str, f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let Some((pools, shared)) = pools() else {
+    let Some((pools, report, in_flight)) =
+        handle::with_current(|h| (pools_of(h), h.job_queued(kind, name), h.job_in_flight()))
+    else {
         panic!(
             "evloop::{name} called outside a runtime, at {}: call it from inside evloop::run(...)",
             std::panic::Location::caller()
         );
     };
-    let report = context::with_core(|core| {
-        core.recorder.as_ref().map(|rec| {
-            let pool = match kind {
-                PoolKind::Blocking => crate::trace::record::PoolKind::Blocking,
-                PoolKind::Cpu => crate::trace::record::PoolKind::Cpu,
-            };
-            rec.job_queued(pool, name, core.clock.now())
-        })
-    })
-    .flatten();
+    let in_flight: JobInFlight = in_flight;
     let slot: Arc<Mutex<Slot<T>>> = Arc::new(Mutex::new(Slot::Waiting(None)));
-    shared.jobs_in_flight.fetch_add(1, SeqCst);
-    let in_flight = InFlight(shared);
     let job_slot = slot.clone();
     let job = Box::new(move || {
         let _in_flight = in_flight;

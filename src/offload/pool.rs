@@ -15,19 +15,10 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
-use crate::runtime::core::Extension;
+use super::PoolKind;
 
 /// A unit of work for a pool thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
-
-/// Which pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolKind {
-    /// `spawn_blocking`: grows on demand, for blocking calls.
-    Blocking,
-    /// `spawn_cpu`: one thread per CPU, for CPU-bound work.
-    Cpu,
-}
 
 /// A snapshot of a pool's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -156,8 +147,9 @@ fn worker(receiver: Receiver<Job>, counts: Arc<Counts>, idle_timeout: Option<Dur
     }
 }
 
-impl Extension for Pool {
-    fn shutdown(&self) {
+impl Pool {
+    /// The runtime is shutting down: no more jobs.
+    pub(crate) fn shutdown(&self) {
         // Dropping the only sender: idle threads exit at once, busy ones
         // after their job; jobs still queued are dropped by the last receiver.
         self.sender.borrow_mut().take();

@@ -21,16 +21,16 @@ type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
 /// The settings a runtime is built with.
 #[derive(Clone)]
 pub(crate) struct Config {
-    pub(crate) paused_clock: bool,
-    pub(crate) slow_poll_threshold: Option<Duration>,
-    pub(crate) on_slow_poll: Option<SlowPollHook>,
-    pub(crate) max_blocking_threads: usize,
-    pub(crate) blocking_idle_timeout: Duration,
-    pub(crate) cpu_threads: usize,
-    pub(crate) trace: bool,
+    pub(super) paused_clock: bool,
+    pub(super) slow_poll_threshold: Option<Duration>,
+    pub(super) on_slow_poll: Option<SlowPollHook>,
+    pub(super) max_blocking_threads: usize,
+    pub(super) blocking_idle_timeout: Duration,
+    pub(super) cpu_threads: usize,
+    pub(super) trace: bool,
     /// What to print and write when the runtime is dropped (from
     /// `EVLOOP_TRACE`, or [`Builder::trace_output`]).
-    pub(crate) trace_output: Option<TraceArgs>,
+    pub(super) trace_output: Option<TraceArgs>,
 }
 
 /// Configures and builds a [`Runtime`].

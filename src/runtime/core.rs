@@ -38,23 +38,23 @@ pub(crate) const BUDGET: usize = 128;
 
 /// The loop-thread half of a runtime.
 pub(crate) struct Core {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) owned: OwnedTasks,
-    pub(crate) queue: RefCell<VecDeque<Task>>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) owned: OwnedTasks,
+    pub(super) queue: RefCell<VecDeque<Task>>,
     /// Wakers of tasks that yielded this tick.
-    pub(crate) deferred: RefCell<Vec<Waker>>,
+    pub(super) deferred: RefCell<Vec<Waker>>,
     /// Tasks that woke themselves during their own poll (treated as yields).
-    pub(crate) self_woken: RefCell<Vec<Task>>,
+    pub(super) self_woken: RefCell<Vec<Task>>,
     /// The task being polled right now.
-    pub(crate) polling: std::cell::Cell<Option<crate::task::Id>>,
-    pub(crate) timers: RefCell<Timers>,
-    pub(crate) clock: Clock,
-    pub(crate) driver: Driver,
-    pub(crate) config: Config,
+    pub(super) polling: std::cell::Cell<Option<crate::task::Id>>,
+    pub(super) timers: RefCell<Timers>,
+    pub(super) clock: Clock,
+    pub(super) driver: Driver,
+    pub(super) config: Config,
     /// What tracing records, when it is on.
-    pub(crate) recorder: Option<Recorder>,
+    pub(super) recorder: Option<Recorder>,
     /// The reactor (`crate::io`), installed when the first IO source registers.
-    pub(crate) reactor: OnceCell<Rc<dyn Dispatch>>,
+    pub(super) reactor: OnceCell<Rc<dyn Dispatch>>,
     /// Services hung on the loop by modules above it (the offload pools).
     extensions: RefCell<Vec<Rc<dyn Extension>>>,
     scratch_tasks: RefCell<Vec<Task>>,

@@ -11,15 +11,16 @@
 //! (the `mio::Poll` the loop blocks in), [`timers`] and [`clock`] (time),
 //! [`builder`] and [`spawn`] (the public entry points).
 
-pub(crate) mod builder;
-pub(crate) mod clock;
-pub(crate) mod context;
-pub(crate) mod core;
-pub(crate) mod driver;
-pub(crate) mod recorder;
-pub(crate) mod shared;
+mod builder;
+mod clock;
+mod context;
+mod core;
+mod driver;
+pub(crate) mod handle;
+mod recorder;
+mod shared;
 pub(crate) mod spawn;
-pub(crate) mod timers;
+mod timers;
 
 use std::fmt;
 use std::future::Future;

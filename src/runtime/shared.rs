@@ -24,10 +24,10 @@ pub(crate) struct Shared {
     /// The runtime is gone: drop whatever is pushed.
     closed: AtomicBool,
     /// Offloaded jobs not yet finished: the paused clock waits for them.
-    pub(crate) jobs_in_flight: AtomicUsize,
+    pub(super) jobs_in_flight: AtomicUsize,
     waker: mio::Waker,
     /// With tracing on: which thread woke which task, for the record.
-    pub(crate) remote_sources: Option<Mutex<Vec<(u64, String)>>>,
+    pub(super) remote_sources: Option<Mutex<Vec<(u64, String)>>>,
 }
 
 impl Shared {

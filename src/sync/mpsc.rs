@@ -291,7 +291,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
-        if crate::runtime::context::with_core(|_| ()).is_some() {
+        if crate::runtime::handle::in_runtime() {
             panic!(
                 "evloop: Sender::blocking_send called on a runtime thread, at {}; \
                  it would block the loop: use `send(value).await` instead",

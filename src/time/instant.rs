@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
 
-use crate::runtime::context;
+use crate::runtime::handle;
 
 /// A point in time, read from the current runtime's clock.
 ///
@@ -32,7 +32,7 @@ pub struct Instant(std::time::Instant);
 impl Instant {
     /// The current time on the runtime's clock.
     pub fn now() -> Instant {
-        Instant(context::with_core(|c| c.clock.now()).unwrap_or_else(std::time::Instant::now))
+        Instant(handle::with_current(|h| h.now()).unwrap_or_else(std::time::Instant::now))
     }
 
     /// Wraps a standard instant.

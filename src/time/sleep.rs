@@ -2,14 +2,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::Instant;
-use crate::runtime::context;
-use crate::runtime::shared::Shared;
-use crate::runtime::timers::TimerKey;
+use crate::runtime::handle::{self, TimerRef};
 
 /// Waits until `duration` has passed (asyncio's `await asyncio.sleep(s)`).
 ///
@@ -31,7 +28,7 @@ use crate::runtime::timers::TimerKey;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    match context::with_core(|core| core.clock.now()) {
+    match handle::with_current(|h| h.now()) {
         Some(now) => Sleep::new(Instant::from_std(now).checked_add(duration)),
         // Made outside a runtime: the deadline is fixed at the first poll,
         // on the clock of the runtime that polls it.
@@ -62,7 +59,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Deadline,
-    armed: Option<Armed>,
+    armed: Option<TimerRef>,
 }
 
 /// When a [`Sleep`] ends.
@@ -72,13 +69,6 @@ enum Deadline {
     At(Option<Instant>),
     /// This long after the first poll (a sleep made outside a runtime).
     AfterFirstPoll(Duration),
-}
-
-#[derive(Debug)]
-struct Armed {
-    key: TimerKey,
-    /// Which loop holds the timer.
-    owner: Arc<Shared>,
 }
 
 impl Sleep {
@@ -111,11 +101,7 @@ impl Sleep {
 
     fn disarm(&mut self) {
         if let Some(armed) = self.armed.take() {
-            context::with_core(|core| {
-                if Arc::ptr_eq(&core.shared, &armed.owner) {
-                    core.timers.borrow_mut().remove(armed.key);
-                }
-            });
+            handle::with_current(|h| h.disarm_timer(&armed));
         }
     }
 }
@@ -125,29 +111,20 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        let polled = context::with_core(|core| {
+        let polled = handle::with_current(|h| {
             if let Deadline::AfterFirstPoll(d) = this.deadline {
-                this.deadline = Deadline::At(Instant::from_std(core.clock.now()).checked_add(d));
+                this.deadline = Deadline::At(Instant::from_std(h.now()).checked_add(d));
             }
             let Deadline::At(Some(deadline)) = this.deadline else {
                 // Never: nothing will ever wake us, and nothing needs to.
                 return Poll::Pending;
             };
-            if core.clock.now() >= deadline.into_std() {
+            if h.now() >= deadline.into_std() {
                 return Poll::Ready(());
             }
-            let mut timers = core.timers.borrow_mut();
             match &this.armed {
-                Some(armed)
-                    if Arc::ptr_eq(&armed.owner, &core.shared)
-                        && timers.set_waker(armed.key, cx.waker()) => {}
-                _ => {
-                    let key = timers.insert(deadline.into_std(), cx.waker().clone());
-                    this.armed = Some(Armed {
-                        key,
-                        owner: core.shared.clone(),
-                    });
-                }
+                Some(armed) if h.rearm_timer(armed, cx.waker()) => {}
+                _ => this.armed = Some(h.arm_timer(deadline.into_std(), cx.waker())),
             }
             Poll::Pending
         });
@@ -196,13 +173,9 @@ impl Drop for Sleep {
 /// });
 /// ```
 pub fn sleep_blocking(duration: Duration) {
-    let virtual_time = context::with_core(|core| {
-        if core.clock.is_paused() {
-            core.clock.advance(duration);
-            true
-        } else {
-            false
-        }
+    let virtual_time = handle::with_current(|h| {
+        h.advance_paused_clock(duration);
+        h.clock_is_paused()
     });
     if virtual_time != Some(true) {
         std::thread::sleep(duration);

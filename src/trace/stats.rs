@@ -252,7 +252,7 @@ fn one_task(record: &Record, task: &TaskRecord, end: Duration) -> TaskStats {
 
 /// The work of one pool, as the summary shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PoolStats {
+pub struct PoolSummary {
     /// Which pool.
     pub pool: PoolKind,
     /// How many jobs were queued to it.
@@ -283,7 +283,7 @@ pub struct ThreadStats {
 /// ```
 /// use std::time::Duration;
 /// use evloop::trace::record::{JobRecord, PoolKind, Record};
-/// use evloop::trace::stats::pool_stats;
+/// use evloop::trace::stats::pool_summary;
 ///
 /// let ms = Duration::from_millis;
 /// let mut record = Record::new(ms(100));
@@ -291,17 +291,18 @@ pub struct ThreadStats {
 ///     pool: PoolKind::Cpu, thread: "cpu-0".into(), name: None,
 ///     queued: ms(0), started: Some(ms(1)), finished: Some(ms(5)),
 /// });
-/// let pools = pool_stats(&record);
+/// let pools = pool_summary(&record);
 /// assert_eq!(pools[0].threads[0].busy, ms(4));
 /// assert_eq!(pools[0].queue_wait, ms(1));
 /// ```
-pub fn pool_stats(record: &Record) -> Vec<PoolStats> {
+pub fn pool_summary(record: &Record) -> Vec<PoolSummary> {
     let end = record.horizon();
-    let mut pools: BTreeMap<PoolKind, (PoolStats, BTreeMap<String, ThreadStats>)> = BTreeMap::new();
+    let mut pools: BTreeMap<PoolKind, (PoolSummary, BTreeMap<String, ThreadStats>)> =
+        BTreeMap::new();
     for job in &record.jobs {
         let (pool, threads) = pools.entry(job.pool).or_insert_with(|| {
             (
-                PoolStats {
+                PoolSummary {
                     pool: job.pool,
                     jobs: 0,
                     never_started: 0,
@@ -449,7 +450,7 @@ pub fn summary_table(record: &Record) -> String {
         out.push_str("(no tasks)\n");
     }
 
-    for pool in pool_stats(record) {
+    for pool in pool_summary(record) {
         let _ = write!(
             out,
             "\n{} pool: {} jobs on {} threads, waited in queue {}",
