@@ -19,6 +19,32 @@
 //! | `gather(*c, return_exceptions=True)` | [`join_all`] |
 //! | `gather(*c)` | [`try_join_all`] |
 //! | `asyncio.TaskGroup()` | [`TaskGroup`] |
+//! | `asyncio.Semaphore`, `Lock`, `Event`, `Queue` | [`sync`] |
+//! | `open_connection`, `create_datagram_endpoint` | [`net`] |
+//! | `asyncio.to_thread`, a process pool | [`spawn_blocking`], [`spawn_cpu`] |
+//!
+//! # Features
+//!
+//! Without default features, evloop is the runtime alone: tasks, the loop,
+//! [`time`], the reactor and [`net`], the pools ([`offload`]), [`fs`],
+//! [`sync`], [`join_all`] and [`TaskGroup`], and the trace recorder with its
+//! summary table ([`trace`]). It depends on mio, crossbeam-channel,
+//! num_cpus, futures-io and futures-core only.
+//!
+//! * `http`: `evloop::http`, the HTTP/1.1 client (TLS by rustls) and the
+//!   small server;
+//! * `render`: `evloop::trace::svg` and `evloop::trace::chrome`, the
+//!   timeline picture and the Chrome trace (serde_json);
+//! * `app` (the default; implies both): `evloop::pipeline`, the demo binary
+//!   and the pipeline examples (image, ureq, clap, indicatif).
+//!
+//! # The layers
+//!
+//! Calls flow one way, down: the app → `http` → [`io`]/[`net`], [`sync`],
+//! [`offload`], [`time`], [`fs`], the combinators → [`runtime`] → [`task`]
+//! and [`trace`]. The bottom floors import nothing of evloop; the floors
+//! above reach the loop through methods of a handle, not its fields; no two
+//! modules import each other (`tests/house.rs` checks it on the source).
 //!
 //! ```
 //! use std::time::Duration;

@@ -6,10 +6,15 @@
 //! be `Send`. Other threads take part only through wakers (which push to a
 //! remote queue and wake the parked loop) and the offload pools.
 //!
-//! The pieces: [`core`] (the tick, parking, shutdown), [`shared`] (what other
-//! threads can reach), [`context`] (the thread-local current loop), [`driver`]
-//! (the `mio::Poll` the loop blocks in), [`timers`] and [`clock`] (time),
-//! [`builder`] and [`spawn`] (the public entry points).
+//! The pieces, one file each in `src/runtime/`: `core.rs` (the tick,
+//! parking, shutdown), `shared.rs` (what other threads can reach: the
+//! remote queue and the waker of the poller), `context.rs` (the
+//! thread-local current loop), `driver.rs` (the `mio::Poll` the loop blocks
+//! in), `timers.rs` and `clock.rs` (time), `recorder.rs` (the trace), and
+//! `builder.rs` and `spawn.rs` (the public entry points: [`Builder`],
+//! [`spawn`](spawn()), [`yield_now`]). The floors above (time, io, the pools)
+//! ask the loop for what they need through `handle.rs`, never through its
+//! fields.
 
 mod builder;
 mod clock;

@@ -4,8 +4,8 @@
 //! A [`Record`] is plain data. The runtime fills it while it runs (one
 //! [`TaskRecord`] per spawned task, one [`JobRecord`] per job handed to a pool,
 //! one [`Park`] per time the loop thread blocked in the poller); the renderers
-//! ([`stats`](crate::trace::stats), [`chrome`](crate::trace::chrome),
-//! [`svg`](crate::trace::svg)) only read it. Nothing here touches the runtime,
+//! ([`stats`](crate::trace::stats), and with the `render` feature `chrome`
+//! and `svg`) only read it. Nothing here touches the runtime,
 //! so a record can also be built by hand, as the tests and the examples below
 //! do.
 //!
