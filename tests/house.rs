@@ -58,7 +58,10 @@ fn module_of(path: &Path) -> String {
         .as_os_str()
         .to_string_lossy()
         .into_owned();
-    first.strip_suffix(".rs").map(str::to_owned).unwrap_or(first)
+    first
+        .strip_suffix(".rs")
+        .map(str::to_owned)
+        .unwrap_or(first)
 }
 
 /// The modules that exist at the top of `src/`.
@@ -83,9 +86,9 @@ fn crate_paths(line: &str, modules: &BTreeSet<String>) -> Vec<String> {
             .collect();
         if modules.contains(&name) {
             found.push(name);
-        } else if rest.starts_with('{') {
+        } else if let Some(braced) = rest.strip_prefix('{') {
             // `use crate::{a, b::c}`: every name at the top of the braces.
-            let inner: String = rest[1..].chars().take_while(|c| *c != ';').collect();
+            let inner: String = braced.chars().take_while(|c| *c != ';').collect();
             for part in inner.split(',') {
                 let head: String = part
                     .trim()
@@ -236,7 +239,10 @@ fn no_two_modules_import_each_other() {
             }
         }
     }
-    assert!(found.is_empty(), "modules of src/ import each other:\n{report}");
+    assert!(
+        found.is_empty(),
+        "modules of src/ import each other:\n{report}"
+    );
 }
 
 /// What each floor may import (DESIGN.md's layers); a floor not listed may
@@ -285,7 +291,10 @@ fn the_checker_sees_imports_and_circles() {
         ["io", "sync"]
     );
     assert_eq!(
-        crate_paths("let x = crate::task::Id::next(); my_crate::io::x();", &modules),
+        crate_paths(
+            "let x = crate::task::Id::next(); my_crate::io::x();",
+            &modules
+        ),
         ["task"]
     );
     assert!(crate_paths("use std::io;", &modules).is_empty());
@@ -296,8 +305,13 @@ fn the_checker_sees_imports_and_circles() {
     let edge = |a: &str, b: &str| ((a.to_owned(), b.to_owned()), String::new());
     let chain: BTreeMap<_, _> = [edge("a", "b"), edge("b", "c")].into_iter().collect();
     assert!(circles(&chain).is_empty());
-    let ring: BTreeMap<_, _> = [edge("a", "b"), edge("b", "c"), edge("c", "a"), edge("c", "d")]
-        .into_iter()
-        .collect();
+    let ring: BTreeMap<_, _> = [
+        edge("a", "b"),
+        edge("b", "c"),
+        edge("c", "a"),
+        edge("c", "d"),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(circles(&ring), [["a", "b", "c"].map(String::from).to_vec()]);
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{Runtime, SlowPoll};
+use super::{Runtime, SlowPoll, YieldSpin};
 use crate::trace::TraceArgs;
 
 /// The default slow-poll threshold, as asyncio's debug mode uses.
@@ -17,6 +17,7 @@ pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 pub const DEFAULT_BLOCKING_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
+type YieldSpinHook = Rc<dyn Fn(&YieldSpin)>;
 
 /// The settings a runtime is built with.
 #[derive(Clone)]
@@ -24,6 +25,7 @@ pub(crate) struct Config {
     pub(super) paused_clock: bool,
     pub(super) slow_poll_threshold: Option<Duration>,
     pub(super) on_slow_poll: Option<SlowPollHook>,
+    pub(super) on_yield_spin: Option<YieldSpinHook>,
     pub(super) max_blocking_threads: usize,
     pub(super) blocking_idle_timeout: Duration,
     pub(super) cpu_threads: usize,
@@ -76,6 +78,7 @@ impl Builder {
                 paused_clock: false,
                 slow_poll_threshold: Some(DEFAULT_SLOW_POLL_THRESHOLD),
                 on_slow_poll: None,
+                on_yield_spin: None,
                 max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
                 blocking_idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
                 cpu_threads: num_cpus::get().max(1),
@@ -89,6 +92,35 @@ impl Builder {
     /// the next timer deadline whenever no task is ready, no IO event is
     /// waiting and no offloaded job is running. Tests of timing become exact
     /// and instant.
+    ///
+    /// The clock moves only when the loop would otherwise sleep. A task that
+    /// yielded ([`yield_now`](crate::yield_now), or a wake during its own
+    /// poll) is ready, so a yield costs no virtual time: a few thousand
+    /// yields leave a pending one-hour timer pending. One exception keeps a
+    /// test from hanging: a task that spins on `yield_now` while it waits
+    /// for a timer. After 20,000 ticks in a row in which nothing but
+    /// yielders was ready, the loop treats them as idle and lets time move
+    /// to the next timer, and warns once, naming the spinning task (see
+    /// [`on_yield_spin`](Builder::on_yield_spin)). Nothing a test or a
+    /// lesson does on purpose comes near that many.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::time::{Instant, sleep};
+    ///
+    /// let rt = evloop::Runtime::builder().paused_clock(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let timer = evloop::spawn(sleep(Duration::from_secs(3600)));
+    ///     for _ in 0..1000 {
+    ///         evloop::yield_now().await; // costs no virtual time
+    ///     }
+    ///     assert_eq!(start.elapsed(), Duration::ZERO);
+    ///     assert!(!timer.is_finished());
+    /// });
+    /// ```
     pub fn paused_clock(mut self, paused: bool) -> Builder {
         self.config.paused_clock = paused;
         self
@@ -106,6 +138,15 @@ impl Builder {
     /// stderr (tests use it to collect the warnings).
     pub fn on_slow_poll(mut self, hook: impl Fn(&SlowPoll) + 'static) -> Builder {
         self.config.on_slow_poll = Some(Rc::new(hook));
+        self
+    }
+
+    /// Calls `hook` instead of printing a warning on stderr when, on the
+    /// paused clock, a task spins on `yield_now` for so long that the loop
+    /// lets virtual time move (see [`paused_clock`](Builder::paused_clock)).
+    /// Given at most once per runtime.
+    pub fn on_yield_spin(mut self, hook: impl Fn(&YieldSpin) + 'static) -> Builder {
+        self.config.on_yield_spin = Some(Rc::new(hook));
         self
     }
 

@@ -16,8 +16,15 @@ thread_local! {
 }
 
 /// Runs `f` with the current loop, or returns `None` outside a runtime.
+///
+/// Also `None` while this thread's thread-locals are being torn down (a
+/// future dropped by a runtime kept in another thread-local, at thread
+/// exit): every access here may sit on a drop path, so none may panic.
 pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    CONTEXT.with(|c| c.borrow().as_ref().map(|core| f(core)))
+    CONTEXT
+        .try_with(|c| c.borrow().as_ref().map(|core| f(core)))
+        .ok()
+        .flatten()
 }
 
 /// Pushes a task to the local run queue if `shared` is the loop running on
@@ -35,6 +42,7 @@ pub(crate) fn push_local(shared: &Arc<Shared>, task: Task) -> Option<Task> {
                 rec.woken(task.id().as_u64(), core.clock.now());
             }
             if core.polling.get() == Some(task.id()) {
+                core.last_yielder.set(Some(task.id()));
                 core.self_woken.borrow_mut().push(task);
             } else {
                 core.queue.borrow_mut().push_back(task);
@@ -74,15 +82,18 @@ pub(crate) struct EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let core = CONTEXT.with(|c| c.borrow_mut().take());
+        // At thread exit the thread-local may already be gone; then there
+        // is nothing to clear.
+        let core = CONTEXT.try_with(|c| c.borrow_mut().take()).ok().flatten();
         drop(core);
     }
 }
 
 /// Like [`enter`], but does nothing if another loop is current (used when a
-/// runtime is dropped inside another one's `block_on`).
+/// runtime is dropped inside another one's `block_on`), or if this thread's
+/// thread-locals are already torn down (a runtime dropped at thread exit).
 pub(crate) fn try_enter(core: Rc<Core>) -> Option<EnterGuard> {
-    let entered = CONTEXT.with(|c| {
+    let entered = CONTEXT.try_with(|c| {
         let mut c = c.borrow_mut();
         if c.is_some() {
             false
@@ -91,5 +102,9 @@ pub(crate) fn try_enter(core: Rc<Core>) -> Option<EnterGuard> {
             true
         }
     });
-    entered.then(|| EnterGuard { _private: () })
+    // `then`, not `then_some`: a guard made and dropped here would clear
+    // the outer loop's context.
+    entered
+        .unwrap_or(false)
+        .then(|| EnterGuard { _private: () })
 }

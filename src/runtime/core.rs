@@ -23,18 +23,25 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use super::SlowPoll;
 use super::builder::Config;
 use super::clock::Clock;
 use super::driver::{Dispatch, Driver};
 use super::recorder::{Doing, MAIN_ID, Recorder};
 use super::shared::Shared;
 use super::timers::Timers;
+use super::{SlowPoll, YieldSpin};
 use crate::task::{End, JoinHandle, OwnedTasks, Ran, Task};
 use crate::trace::record::{Record, WakeSource};
 
 /// How many task polls one tick may make before timers and IO get a turn.
 pub(crate) const BUDGET: usize = 128;
+
+/// On the paused clock, how many ticks in a row may have nothing ready but
+/// tasks that yielded before the loop treats them as idle and lets virtual
+/// time move to the next timer (see [`Builder::paused_clock`]).
+///
+/// [`Builder::paused_clock`]: super::Builder::paused_clock
+pub(crate) const YIELD_SPIN_TICKS: u32 = 20_000;
 
 /// The loop-thread half of a runtime.
 pub(crate) struct Core {
@@ -47,6 +54,13 @@ pub(crate) struct Core {
     pub(super) self_woken: RefCell<Vec<Task>>,
     /// The task being polled right now.
     pub(super) polling: std::cell::Cell<Option<crate::task::Id>>,
+    /// The task that yielded last (`None`: the main future), to name it if
+    /// it turns out to spin.
+    pub(super) last_yielder: std::cell::Cell<Option<crate::task::Id>>,
+    /// Paused clock: ticks in a row where only yielders were ready.
+    yield_only_ticks: std::cell::Cell<u32>,
+    /// Whether the spinning-yielder warning was given already.
+    spin_warned: std::cell::Cell<bool>,
     pub(super) timers: RefCell<Timers>,
     pub(super) clock: Clock,
     pub(super) driver: Driver,
@@ -119,6 +133,9 @@ impl Core {
             deferred: RefCell::new(Vec::new()),
             self_woken: RefCell::new(Vec::new()),
             polling: std::cell::Cell::new(None),
+            last_yielder: std::cell::Cell::new(None),
+            yield_only_ticks: std::cell::Cell::new(0),
+            spin_warned: std::cell::Cell::new(false),
             timers: RefCell::new(Timers::default()),
             clock,
             driver,
@@ -344,13 +361,59 @@ impl Core {
             || self.shared.has_remote()
     }
 
-    fn poll_io(&self, main_woken: &AtomicBool) {
-        // Only yielders (yield_now, or a wake during the task's own poll)
-        // are ready: on the paused clock that counts as idle.
+    /// Whether this tick, on the paused clock, has nothing ready but tasks
+    /// that yielded, and has had so for so long that they must be spinning
+    /// on `yield_now` while they wait for a timer. A yield costs no virtual
+    /// time, so a few yields never move the clock; only an unbroken run of
+    /// [`YIELD_SPIN_TICKS`] such ticks counts as idle, with a warning.
+    fn spinning_yielders(&self, main_woken: &AtomicBool) -> bool {
         let yielders_only = self.clock.is_paused()
             && self.queue.borrow().is_empty()
             && !main_woken.load(SeqCst)
-            && !self.shared.has_remote();
+            && !self.shared.has_remote()
+            && (!self.deferred.borrow().is_empty() || !self.self_woken.borrow().is_empty());
+        if !yielders_only {
+            self.yield_only_ticks.set(0);
+            return false;
+        }
+        let ticks = self.yield_only_ticks.get().saturating_add(1);
+        self.yield_only_ticks.set(ticks);
+        if ticks < YIELD_SPIN_TICKS {
+            return false;
+        }
+        if !self.spin_warned.replace(true) {
+            self.warn_yield_spin(ticks);
+        }
+        true
+    }
+
+    fn warn_yield_spin(&self, ticks: u32) {
+        let task = self.last_yielder.get();
+        let (name, location) = match task {
+            Some(id) => match self.owned.describe(id) {
+                Some((name, location)) => (name, Some(location)),
+                None => (None, None),
+            },
+            None => (Some("the main future (block_on)".to_owned()), None),
+        };
+        let report = YieldSpin {
+            task,
+            name,
+            location,
+            ticks,
+        };
+        match &self.config.on_yield_spin {
+            Some(hook) => hook(&report),
+            None => eprintln!("{report}"),
+        }
+    }
+
+    fn poll_io(&self, main_woken: &AtomicBool) {
+        // Only yielders (yield_now, or a wake during the task's own poll)
+        // are ready, for a long time: on the paused clock that counts as
+        // idle, so a task spinning on yield_now while it waits for a timer
+        // cannot hang a test.
+        let yielders_only = self.spinning_yielders(main_woken);
         if self.has_ready(main_woken) && !yielders_only {
             if self.driver.has_sources() {
                 self.driver

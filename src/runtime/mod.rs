@@ -242,6 +242,45 @@ impl fmt::Display for SlowPoll {
     }
 }
 
+/// A task that kept yielding on the paused clock while nothing else could
+/// happen, until the loop let virtual time move (see
+/// [`Builder::paused_clock`]).
+///
+/// Printed on stderr by default; see [`Builder::on_yield_spin`].
+#[derive(Debug, Clone)]
+pub struct YieldSpin {
+    /// The task that yielded last, or `None` for the main future.
+    pub task: Option<Id>,
+    /// Its name, if it has one.
+    pub name: Option<String>,
+    /// Where it was spawned.
+    pub location: Option<&'static Location<'static>>,
+    /// How many ticks in a row had only yielders ready.
+    pub ticks: u32,
+}
+
+impl fmt::Display for YieldSpin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match (&self.name, self.task) {
+            (Some(name), Some(id)) => format!("task '{name}' ({id})"),
+            (Some(name), None) => name.clone(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => "a task".to_owned(),
+        };
+        write!(f, "evloop: warning: on the paused clock, {who}")?;
+        if let Some(loc) = self.location {
+            write!(f, " (spawned at {loc})")?;
+        }
+        write!(
+            f,
+            " kept yielding for {} ticks while nothing else could happen; virtual time now \
+             moves to the next timer. A task that waits for time to pass should await \
+             evloop::time::sleep instead of spinning on yield_now.",
+            self.ticks
+        )
+    }
+}
+
 /// A task that can never be woken: it returned `Pending` without keeping its
 /// waker anywhere. Reported at shutdown when tracing is on.
 #[derive(Debug, Clone)]

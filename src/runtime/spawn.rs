@@ -131,6 +131,12 @@ impl Builder {
 /// The task is queued again only after the loop has fired due timers and
 /// polled for IO, so a task that yields in a loop cannot starve them.
 ///
+/// On the paused clock a yield costs no virtual time: the yielding task is
+/// ready, so the loop does not jump to the next timer for it. Only a task
+/// that spins on `yield_now` for 20,000 ticks in a row, with nothing else
+/// ready, makes the loop treat it as idle, with a warning (see
+/// [`Builder::paused_clock`](crate::runtime::Builder::paused_clock)).
+///
 /// # Examples
 ///
 /// ```
@@ -159,8 +165,10 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        let deferred =
-            context::with_core(|core| core.deferred.borrow_mut().push(cx.waker().clone()));
+        let deferred = context::with_core(|core| {
+            core.deferred.borrow_mut().push(cx.waker().clone());
+            core.last_yielder.set(core.polling.get());
+        });
         if deferred.is_none() {
             // Not on a loop thread (polled by some other executor): plain wake.
             cx.waker().wake_by_ref();

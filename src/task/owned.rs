@@ -205,6 +205,15 @@ impl OwnedTasks {
             .collect()
     }
 
+    /// The name and spawn location of the live task `id`, if it is alive.
+    pub(crate) fn describe(&self, id: Id) -> Option<(Option<String>, &'static Location<'static>)> {
+        self.list
+            .borrow()
+            .iter()
+            .find(|t| t.id() == id)
+            .map(|t| (t.name().map(str::to_owned), t.location()))
+    }
+
     /// Refuses new tasks from now on (they are cancelled at spawn).
     pub(crate) fn close(&self) {
         self.closed.set(true);
