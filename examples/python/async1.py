@@ -62,7 +62,7 @@ async def main() -> int:
             )
             for number, url in enumerate(settings.urls, start=1)
         }
-    for (number, task), url in zip(fetches.items(), settings.urls):
+    for (number, task), url in zip(fetches.items(), settings.urls, strict=True):
         outcome = task.result()
         if isinstance(outcome, Exception):
             run.download_failed(number, url, outcome)

@@ -59,7 +59,7 @@ async def download_all(run: common.Run, folder: Path, fetch=download) -> None:
                 group.create_task(settled(fetch(client, url, number, folder, quiet)))
                 for number, url in enumerate(run.settings.urls, start=1)
             ]
-    for number, (task, url) in enumerate(zip(tasks, run.settings.urls), start=1):
+    for number, (task, url) in enumerate(zip(tasks, run.settings.urls, strict=True), start=1):
         outcome = task.result()
         if isinstance(outcome, Exception):
             run.download_failed(number, url, outcome)
@@ -80,7 +80,7 @@ async def process_all(run: common.Run, folder: Path, workers: int | None = None)
             for n in numbers
         ]
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
-    for number, outcome in zip(numbers, outcomes):
+    for number, outcome in zip(numbers, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             run.process_failed(number, run.downloaded[number], outcome)
         else:

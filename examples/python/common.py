@@ -164,11 +164,7 @@ def edge_map(pixels: list[tuple[int, int, int]], width: int, height: int) -> lis
             y = (i // width) + dy
             if 0 <= x < width and 0 <= y < height:
                 other_red, other_green, other_blue = pixels[y * width + x]
-                step = (
-                    abs(red - other_red)
-                    + abs(green - other_green)
-                    + abs(blue - other_blue)
-                )
+                step = abs(red - other_red) + abs(green - other_green) + abs(blue - other_blue)
                 total += step
                 present += 1
         if present > 0:
@@ -214,7 +210,7 @@ class Failure:
     reason: str
 
     @classmethod
-    def of(cls, image: int, stage: str, what: object, err: BaseException) -> "Failure":
+    def of(cls, image: int, stage: str, what: object, err: BaseException) -> Failure:
         # The first line says what went wrong; httpx adds a second line
         # with a link to a page about the status code.
         lines = str(err).strip().splitlines()

@@ -69,20 +69,46 @@ def parse_args() -> argparse.Namespace:
         prog="compare.py",
         description="The tutorial's Python scripts beside evloop's variants, on one image host.",
     )
-    parser.add_argument("--rounds", type=positive, default=3, metavar="N",
-                        help="runs of each program; the table shows medians (default %(default)s)")
-    parser.add_argument("--images", type=positive, default=12, metavar="N",
-                        help="images per run, 1..=1000 (default %(default)s)")
-    parser.add_argument("--latency-ms", type=int, default=300, metavar="MS",
-                        help="the image host's delay per request (default %(default)s)")
-    parser.add_argument("--base-url", metavar="URL",
-                        help="use this image host instead of starting evloop's "
-                             "(it must serve /image_1.jpg … /image_N.jpg)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="keep the downloaded and processed images here "
-                             "(default: a temporary folder, removed at the end)")
-    parser.add_argument("--raw", type=Path, metavar="FILE",
-                        help="also write every run's figures here, one JSON object a line")
+    parser.add_argument(
+        "--rounds",
+        type=positive,
+        default=3,
+        metavar="N",
+        help="runs of each program; the table shows medians (default %(default)s)",
+    )
+    parser.add_argument(
+        "--images",
+        type=positive,
+        default=12,
+        metavar="N",
+        help="images per run, 1..=1000 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=300,
+        metavar="MS",
+        help="the image host's delay per request (default %(default)s)",
+    )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="use this image host instead of starting evloop's "
+        "(it must serve /image_1.jpg … /image_N.jpg)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="keep the downloaded and processed images here "
+        "(default: a temporary folder, removed at the end)",
+    )
+    parser.add_argument(
+        "--raw",
+        type=Path,
+        metavar="FILE",
+        help="also write every run's figures here, one JSON object a line",
+    )
     args = parser.parse_args()
     if args.images > 1000:
         parser.error(f"--images must be 1..=1000, got {args.images}")
@@ -124,8 +150,14 @@ def build(with_host: bool, into: Path) -> dict[str, Path]:
     """Builds the demo (and the image host) in release mode and copies the
     executables into `into`, so that a rebuild during the comparison (a
     shared target folder, another checkout) cannot swap them midway."""
-    command = ["cargo", "build", "--release", "--bin", "evloop",
-               "--message-format=json-render-diagnostics"]
+    command = [
+        "cargo",
+        "build",
+        "--release",
+        "--bin",
+        "evloop",
+        "--message-format=json-render-diagnostics",
+    ]
     if with_host:
         command += ["--example", "image_server"]
     note(f"building: {shlex.join(command)} (in {REPO})")
@@ -157,9 +189,18 @@ class Host:
         self.log = log
         with log.open("w") as sink:
             self.process = subprocess.Popen(
-                [str(program), "--port", "0", "--images", str(images),
-                 "--latency-ms", str(latency_ms)],
-                stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    str(program),
+                    "--port",
+                    "0",
+                    "--images",
+                    str(images),
+                    "--latency-ms",
+                    str(latency_ms),
+                ],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         self.base_url = self._wait_for_address()
 
@@ -167,7 +208,7 @@ class Host:
         """The host draws its pictures, then prints `listening http://…`."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            found = re.search(r"^listening (http://\S+)", self.log.read_text(), re.M)
+            found = re.search(r"^listening (http://\S+)", self.log.read_text(), re.MULTILINE)
             if found:
                 return found.group(1)
             if self.process.poll() is not None:
@@ -217,8 +258,13 @@ def run_child(command: list[str], timeout: float) -> tuple[str, float, float]:
     cpu_before = children_cpu()
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, text=True, timeout=timeout)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         raise Failed(f"`{shlex.join(command)}` ran over {timeout:.0f} s") from None
     wall = time.perf_counter() - started
@@ -237,32 +283,76 @@ def last_json(stdout: str, command: list[str]) -> dict:
         raise Failed(f"`{shlex.join(command)}` printed no JSON line") from None
 
 
-def run_python(script: str, round_: int, base_url: str, images: int, out: Path,
-               timeout: float) -> Result:
-    command = [sys.executable, str(HERE / f"{script}.py"), "--base-url", base_url,
-               "--images", str(images), "--out", str(out / "python" / script), "--quiet"]
+def run_python(
+    script: str, round_: int, base_url: str, images: int, out: Path, timeout: float
+) -> Result:
+    command = [
+        sys.executable,
+        str(HERE / f"{script}.py"),
+        "--base-url",
+        base_url,
+        "--images",
+        str(images),
+        "--out",
+        str(out / "python" / script),
+        "--quiet",
+    ]
     stdout, wall, cpu = run_child(command, timeout)
     got = last_json(stdout, command)
     if got["failed"]:
         raise Failed(f"{script}: {got['failed']} image(s) failed: {got['failures'][0]}")
-    return Result(script, "python", round_, got["download_s"], got["process_s"],
-                  got["total_s"], wall, cpu)
+    return Result(
+        script, "python", round_, got["download_s"], got["process_s"], got["total_s"], wall, cpu
+    )
 
 
-def run_evloop(program: Path, variant: str, round_: int, base_url: str, images: int,
-               latency_ms: int, out: Path, timeout: float) -> Result:
+def run_evloop(
+    program: Path,
+    variant: str,
+    round_: int,
+    base_url: str,
+    images: int,
+    latency_ms: int,
+    out: Path,
+    timeout: float,
+) -> Result:
     # --no-trace: no timelines are drawn, as the Python scripts draw none.
-    command = [str(program), "--variant", variant, "--json", "--quiet", "--no-trace",
-               "--images", str(images), "--latency-ms", str(latency_ms),
-               "--base-url", base_url, "--out", str(out / "evloop")]
+    command = [
+        str(program),
+        "--variant",
+        variant,
+        "--json",
+        "--quiet",
+        "--no-trace",
+        "--images",
+        str(images),
+        "--latency-ms",
+        str(latency_ms),
+        "--base-url",
+        base_url,
+        "--out",
+        str(out / "evloop"),
+    ]
     stdout, wall, cpu = run_child(command, timeout)
     got = last_json(stdout, command)
-    (figures,) = [v for v in got["variants"] if v["variant"] == variant]
+    matching = [v for v in got.get("variants", []) if v.get("variant") == variant]
+    if len(matching) != 1:
+        raise Failed(f"`{shlex.join(command)}` printed no figures for {variant}")
+    figures = matching[0]
     if figures["failed"]:
-        raise Failed(f"evloop {variant}: {figures['failed']} image(s) failed: "
-                     f"{figures['failures'][0]}")
-    return Result(variant, "evloop", round_, figures["download_s"], figures["process_s"],
-                  figures["total_s"], wall, cpu)
+        raise Failed(
+            f"evloop {variant}: {figures['failed']} image(s) failed: {figures['failures'][0]}"
+        )
+    return Result(
+        variant,
+        "evloop",
+        round_,
+        figures["download_s"],
+        figures["process_s"],
+        figures["total_s"],
+        wall,
+        cpu,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -299,8 +389,10 @@ def load() -> str:
 
 def evloop_commit() -> str:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "--short", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
@@ -314,8 +406,11 @@ def evloop_commit() -> str:
 def this_command() -> str:
     """The command line as the reader would type it, and where."""
     args = shlex.join(sys.argv[1:])
-    launcher = "uv run compare.py" if os.environ.get("UV_RUN_RECURSION_DEPTH") else \
-        f"python {Path(sys.argv[0]).name}"
+    launcher = (
+        "uv run compare.py"
+        if os.environ.get("UV_RUN_RECURSION_DEPTH")
+        else f"python {Path(sys.argv[0]).name}"
+    )
     return f"{launcher} {args}".strip()
 
 
@@ -359,47 +454,60 @@ def medians(results: list[Result]) -> dict[str, dict[str, float]]:
 def markdown(m: dict[str, dict[str, float]], header: list[str]) -> str:
     out = list(header)
 
-    out += ["", "| Python script | total | evloop variant | total |",
-            "| --- | ---: | --- | ---: |"]
+    out += ["", "| Python script | total | evloop variant | total |", "| --- | ---: | --- | ---: |"]
     for script, what, variant in PAIRS:
-        out.append(f"| `{script}` ({what}) | {seconds(m[script]['total_s'])} "
-                   f"| `{variant}` | {seconds(m[variant]['total_s'])} |")
+        out.append(
+            f"| `{script}` ({what}) | {seconds(m[script]['total_s'])} "
+            f"| `{variant}` | {seconds(m[variant]['total_s'])} |"
+        )
     for variant in UNPAIRED:
         out.append(f"| | | `{variant}` | {seconds(m[variant]['total_s'])} |")
 
     python = [script for script, _, _ in PAIRS]
     evloop = [variant for _, _, variant in PAIRS] + UNPAIRED
 
-    def best(names: list[str], column: str) -> str:
-        return min(names, key=lambda n: m[n][column])
+    def best_against_best(column: str, what: str) -> str:
+        """Python's fastest program against evloop's fastest, by `column`."""
+        py = min(python, key=lambda n: m[n][column])
+        ev = min(evloop, key=lambda n: m[n][column])
+        return (
+            f"{what}: **{ratio(m[py][column], m[ev][column])}** "
+            f"(Python `{py}` {seconds(m[py][column])}, evloop `{ev}` {seconds(m[ev][column])})."
+        )
 
-    py_t, ev_t = best(python, "total_s"), best(evloop, "total_s")
-    py_w, ev_w = best(python, "wall_s"), best(evloop, "wall_s")
     out += [
         "",
-        f"Best against best, the totals each program prints: **{ratio(m[py_t]['total_s'], m[ev_t]['total_s'])}** "
-        f"(Python `{py_t}` {seconds(m[py_t]['total_s'])}, evloop `{ev_t}` {seconds(m[ev_t]['total_s'])}).",
-        f"Whole process against whole process, from start to exit: **{ratio(m[py_w]['wall_s'], m[ev_w]['wall_s'])}** "
-        f"(Python `{py_w}` {seconds(m[py_w]['wall_s'])}, evloop `{ev_w}` {seconds(m[ev_w]['wall_s'])}).",
+        best_against_best("total_s", "Best against best, the totals each program prints"),
+        best_against_best("wall_s", "Whole process against whole process, from start to exit"),
     ]
 
-    out += ["", "| Python script | download | process | total | evloop variant | total | speed-up |",
-            "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+    out += [
+        "",
+        "| Python script | download | process | total | evloop variant | total | speed-up |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
     for script, _, variant in PAIRS:
         p, e = m[script], m[variant]
-        out.append(f"| `{script}` | {seconds(p['download_s'])} | {seconds(p['process_s'])} "
-                   f"| {seconds(p['total_s'])} | `{variant}` | {seconds(e['total_s'])} "
-                   f"| {ratio(p['total_s'], e['total_s'])} |")
+        out.append(
+            f"| `{script}` | {seconds(p['download_s'])} | {seconds(p['process_s'])} "
+            f"| {seconds(p['total_s'])} | `{variant}` | {seconds(e['total_s'])} "
+            f"| {ratio(p['total_s'], e['total_s'])} |"
+        )
     for variant in UNPAIRED:
         out.append(f"| | | | | `{variant}` | {seconds(m[variant]['total_s'])} | |")
 
-    out += ["", "| Python script | whole process | CPU | evloop variant | whole process | CPU | speed-up |",
-            "| --- | ---: | ---: | --- | ---: | ---: | ---: |"]
+    out += [
+        "",
+        "| Python script | whole process | CPU | evloop variant | whole process | CPU | speed-up |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
     for script, _, variant in PAIRS:
         p, e = m[script], m[variant]
-        out.append(f"| `{script}` | {seconds(p['wall_s'])} | {seconds(p['cpu_s'])} "
-                   f"| `{variant}` | {seconds(e['wall_s'])} | {seconds(e['cpu_s'])} "
-                   f"| {ratio(p['wall_s'], e['wall_s'])} |")
+        out.append(
+            f"| `{script}` | {seconds(p['wall_s'])} | {seconds(p['cpu_s'])} "
+            f"| `{variant}` | {seconds(e['wall_s'])} | {seconds(e['cpu_s'])} "
+            f"| {ratio(p['wall_s'], e['wall_s'])} |"
+        )
     for variant in UNPAIRED:
         e = m[variant]
         out.append(f"| | | | `{variant}` | {seconds(e['wall_s'])} | {seconds(e['cpu_s'])} | |")
@@ -434,31 +542,44 @@ def main() -> int:
             base_url = args.base_url.rstrip("/")
             source = f"the image host at {base_url}"
         else:
-            host = Host(programs["image_server"], args.images, args.latency_ms,
-                        work / "image_server.log")
+            host = Host(
+                programs["image_server"], args.images, args.latency_ms, work / "image_server.log"
+            )
             base_url = host.base_url
-            source = (f"evloop's image host (`cargo run --release --example image_server`, "
-                      f"{args.latency_ms} ms per request)")
+            source = (
+                f"evloop's image host (`cargo run --release --example image_server`, "
+                f"{args.latency_ms} ms per request)"
+            )
         note(f"image host: {base_url}")
         # Generous: sync1 needs about 3 s an image on a slow core.
         timeout = 120.0 + 30.0 * args.images
+        # Each Python script, then its evloop twin; streaming last.
+        order = [
+            (side, name)
+            for script, _, variant in PAIRS
+            for side, name in (("python", script), ("evloop", variant))
+        ]
+        order += [("evloop", variant) for variant in UNPAIRED]
         for round_ in range(1, args.rounds + 1):
-            runs = []
-            for script, _, variant in PAIRS:
-                runs.append(lambda s=script: run_python(
-                    s, round_, base_url, args.images, out, timeout))
-                runs.append(lambda v=variant: run_evloop(
-                    programs["evloop"], v, round_, base_url, args.images,
-                    args.latency_ms, out, timeout))
-            for variant in UNPAIRED:
-                runs.append(lambda v=variant: run_evloop(
-                    programs["evloop"], v, round_, base_url, args.images,
-                    args.latency_ms, out, timeout))
-            for run in runs:
-                result = run()
+            for side, name in order:
+                if side == "python":
+                    result = run_python(name, round_, base_url, args.images, out, timeout)
+                else:
+                    result = run_evloop(
+                        programs["evloop"],
+                        name,
+                        round_,
+                        base_url,
+                        args.images,
+                        args.latency_ms,
+                        out,
+                        timeout,
+                    )
                 results.append(result)
-                note(f"round {round_}/{args.rounds}: {result.side} {result.name:<9} "
-                     f"total {result.total_s:7.2f} s, whole process {result.wall_s:7.2f} s")
+                note(
+                    f"round {round_}/{args.rounds}: {side} {name:<9} "
+                    f"total {result.total_s:7.2f} s, whole process {result.wall_s:7.2f} s"
+                )
                 if raw:
                     raw.write(json.dumps(result.row()) + "\n")
                     raw.flush()
