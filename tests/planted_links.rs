@@ -1,0 +1,567 @@
+//! A symbolic link that someone else planted in the output folder is never
+//! followed: at every name the program writes (the async variants'
+//! temporary download, the saved originals and edge maps, the demo's write
+//! check, `timeline.svg` and `timelines.svg`, the `--timeline`/`--trace`
+//! files and the `EVLOOP_TRACE` outputs), a planted link's target keeps its
+//! content byte for byte, and the run either puts its own file in place of
+//! the link or fails that one output with an error naming the path, while
+//! the other outputs are still written.
+//!
+//! Each test plants links to a "victim" file in a folder of its own, outside
+//! the output folder, then runs the pipeline (in this process, through the
+//! examples' own code) or the demo binary (with small pictures from a host
+//! of the test's own). The `--json` output of the demo goes to stdout, never
+//! to a file of the program's choosing, so it has no name to plant a link at.
+
+#![cfg(unix)]
+
+mod common;
+mod http_common;
+mod pipeline_common;
+
+#[path = "../examples/pipeline_sync.rs"]
+mod pipeline_sync;
+
+#[path = "../examples/pipeline_threads.rs"]
+mod pipeline_threads;
+
+#[path = "../examples/pipeline_async.rs"]
+mod pipeline_async;
+
+#[path = "../examples/pipeline_semaphore.rs"]
+mod pipeline_semaphore;
+
+#[path = "../examples/pipeline_streaming.rs"]
+mod pipeline_streaming;
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{LIMIT, watchdog};
+use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::{Job, Report};
+use evloop::trace::TraceArgs;
+use pipeline_common::{TempDir, job_in};
+
+/// What every victim holds; it must still hold exactly this after a run.
+const VICTIM: &[u8] = b"the victim's own bytes: a run must never change them\n";
+
+/// A file outside the output folder, holding [`VICTIM`], that planted links
+/// point at.
+struct Victim {
+    _dir: TempDir,
+    path: PathBuf,
+}
+
+impl Victim {
+    fn new(test: &str) -> Victim {
+        let dir = TempDir::new(&format!("victim-{test}"));
+        let path = dir.path().join("victim.txt");
+        std::fs::write(&path, VICTIM).expect("the victim file can be written");
+        Victim { _dir: dir, path }
+    }
+
+    /// Plants a link to the victim at `at`.
+    fn plant(&self, at: &Path) {
+        symlink(&self.path, at)
+            .unwrap_or_else(|e| panic!("cannot plant a link at {}: {e}", at.display()));
+    }
+
+    /// The victim's content is byte for byte what it was.
+    fn assert_untouched(&self) {
+        let now = std::fs::read(&self.path).expect("the victim can be read");
+        assert!(
+            now == VICTIM,
+            "the victim {} was changed through a planted link: now {} bytes starting {:?}",
+            self.path.display(),
+            now.len(),
+            String::from_utf8_lossy(&now[..now.len().min(40)])
+        );
+    }
+}
+
+/// `path` is a regular file of the run's own (not a link), and not empty.
+fn assert_own_file(path: &Path) -> Vec<u8> {
+    let meta = std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{} is missing: {e}", path.display()));
+    assert!(
+        meta.file_type().is_file(),
+        "{} is not a regular file of the run's own: {:?}",
+        path.display(),
+        meta.file_type()
+    );
+    let bytes = std::fs::read(path).expect("the file can be read");
+    assert!(!bytes.is_empty(), "{} is empty", path.display());
+    bytes
+}
+
+/// Two small pictures, answered at once.
+fn small_host(images: u32) -> ImageHost {
+    ImageHost::builder()
+        .images(images)
+        .size(64, 48)
+        .latency(Duration::ZERO)
+        .build()
+        .expect("the image host starts")
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Variant {
+    Sync,
+    Threads,
+    Async,
+    Semaphore,
+    Streaming,
+}
+
+impl Variant {
+    fn run(self, job: Job) -> Report {
+        let job = Arc::new(job);
+        match self {
+            Variant::Sync => pipeline_sync::run(&job),
+            Variant::Threads => common::real().block_on(pipeline_threads::run(job)),
+            Variant::Async => common::real().block_on(pipeline_async::run(job)),
+            Variant::Semaphore => common::real().block_on(pipeline_semaphore::run(job)),
+            Variant::Streaming => common::real().block_on(pipeline_streaming::run(job)),
+        }
+    }
+}
+
+/// The name the async variants used for their temporary download before
+/// the fix: predictable from the index and this process's id.
+fn old_part_name(index: usize) -> String {
+    format!(".image_{index}.jpg.{}.part", std::process::id())
+}
+
+/// Runs `variant` on two images with a planted link at `plant(job, k)` for
+/// each image `k`; the links' target must be untouched and both images
+/// processed, each saved as a file of the run's own at its final name.
+fn run_with_links(variant: Variant, name: &str, plant: fn(&Job, usize) -> Vec<PathBuf>) {
+    let host = small_host(2);
+    let victim = Victim::new(name);
+    let dir = TempDir::new(name);
+    let job = job_in(dir.path(), host.urls());
+    for k in 1..=2 {
+        for at in plant(&job, k) {
+            victim.plant(&at);
+        }
+    }
+    let (originals, processed) = (job.originals.clone(), job.processed.clone());
+    let report = variant.run(job);
+
+    victim.assert_untouched();
+    let failures: Vec<String> = report.failures().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{variant:?}: {failures:#?}");
+    assert_eq!(report.succeeded(), 2, "{variant:?}");
+    for k in 1..=2 {
+        let original = assert_own_file(&originals.join(format!("image_{k}.jpg")));
+        assert_eq!(&original[..2], &[0xFF, 0xD8], "image_{k}.jpg is a JPEG");
+        assert_own_file(&processed.join(format!("image_{k}.jpg")));
+    }
+}
+
+#[test]
+fn the_async_variants_temporary_download_never_follows_a_link() {
+    for (variant, name) in [
+        (Variant::Async, "part-async"),
+        (Variant::Semaphore, "part-semaphore"),
+        (Variant::Streaming, "part-streaming"),
+    ] {
+        watchdog(LIMIT, move || {
+            run_with_links(variant, name, |job, k| {
+                vec![job.originals.join(old_part_name(k))]
+            });
+        });
+    }
+}
+
+#[test]
+fn originals_and_edge_maps_replace_a_planted_link_at_their_final_name() {
+    for (variant, name) in [
+        (Variant::Sync, "final-sync"),
+        (Variant::Threads, "final-threads"),
+        (Variant::Async, "final-async"),
+        (Variant::Semaphore, "final-semaphore"),
+        (Variant::Streaming, "final-streaming"),
+    ] {
+        watchdog(LIMIT, move || {
+            run_with_links(variant, name, |job, k| {
+                let file = format!("image_{k}.jpg");
+                vec![job.originals.join(&file), job.processed.join(&file)]
+            });
+        });
+    }
+}
+
+#[test]
+fn a_link_at_a_temporary_name_of_the_old_scheme_is_never_written_through() {
+    // The store used to name its temporary files `.name.<pid>.<n>.tmp`;
+    // links planted at the first of those names must be left alone.
+    watchdog(LIMIT, || {
+        run_with_links(Variant::Sync, "temp-sync", |job, k| {
+            let pid = std::process::id();
+            (0..16)
+                .flat_map(|n| {
+                    [
+                        job.originals.join(format!(".image_{k}.jpg.{pid}.{n}.tmp")),
+                        job.processed.join(format!(".image_{k}.jpg.{pid}.{n}.tmp")),
+                    ]
+                })
+                .collect()
+        });
+    });
+}
+
+/// A record of a short traced run, to draw.
+fn a_record() -> evloop::trace::record::Record {
+    let rt = evloop::Runtime::builder()
+        .paused_clock(true)
+        .trace(true)
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        evloop::spawn(evloop::time::sleep(Duration::from_millis(5)))
+            .await
+            .expect("the task ends");
+    });
+    rt.trace_record().expect("tracing was on")
+}
+
+#[test]
+fn trace_args_write_replaces_planted_links_and_leaves_their_target_alone() {
+    let victim = Victim::new("trace-args");
+    let dir = TempDir::new("trace-args");
+    let (svg, json) = (dir.path().join("t.svg"), dir.path().join("t.json"));
+    victim.plant(&svg);
+    victim.plant(&json);
+
+    let args = TraceArgs::new().with_timeline(&svg).with_chrome(&json);
+    let written = args.write(&a_record()).expect("both files are written");
+
+    victim.assert_untouched();
+    assert_eq!(written, [svg.clone(), json.clone()]);
+    let svg_text = String::from_utf8(assert_own_file(&svg)).expect("UTF-8");
+    assert!(svg_text.contains("<svg"), "{svg_text}");
+    let json_text = assert_own_file(&json);
+    serde_json::from_slice::<serde_json::Value>(&json_text).expect("the trace is JSON");
+    // Nothing but the two files is left in the folder (no temporary file).
+    assert_eq!(names(dir.path()), ["t.json", "t.svg"]);
+}
+
+#[test]
+fn trace_output_of_a_runtime_replaces_planted_links() {
+    // What `EVLOOP_TRACE=t.svg,t.json` and a lesson's `--timeline`/`--trace`
+    // hand the runtime: it writes them when dropped.
+    let victim = Victim::new("trace-output");
+    let dir = TempDir::new("trace-output");
+    let (svg, json) = (dir.path().join("run.svg"), dir.path().join("run.json"));
+    victim.plant(&svg);
+    victim.plant(&json);
+    let value = format!("{},{}", svg.display(), json.display());
+    let rt = evloop::Runtime::builder()
+        .paused_clock(true)
+        .trace_output(TraceArgs::from_trace_env(&value).with_summary(false))
+        .build()
+        .expect("a runtime");
+    rt.block_on(evloop::time::sleep(Duration::from_millis(1)));
+    drop(rt);
+
+    victim.assert_untouched();
+    assert_own_file(&svg);
+    assert_own_file(&json);
+    assert_eq!(names(dir.path()), ["run.json", "run.svg"]);
+}
+
+#[test]
+fn trace_args_write_a_link_to_a_folder_is_replaced_and_the_folder_left_alone() {
+    let dir = TempDir::new("trace-dir-link");
+    let elsewhere = TempDir::new("trace-dir-link-target");
+    std::fs::write(elsewhere.path().join("keep"), VICTIM).expect("write");
+    let svg = dir.path().join("t.svg");
+    symlink(elsewhere.path(), &svg).expect("plant a link to a folder");
+
+    let written = TraceArgs::new()
+        .with_timeline(&svg)
+        .write(&a_record())
+        .expect("the link is replaced by the picture");
+    assert_eq!(written, [svg.clone()]);
+    assert_own_file(&svg);
+    assert_eq!(names(elsewhere.path()), ["keep"]);
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("keep")).expect("read"),
+        VICTIM
+    );
+}
+
+#[test]
+fn trace_args_write_a_folder_in_the_way_is_an_error_naming_the_path() {
+    let dir = TempDir::new("trace-dir");
+    let svg = dir.path().join("t.svg");
+    std::fs::create_dir(&svg).expect("a folder in the way");
+    std::fs::write(svg.join("keep"), VICTIM).expect("write");
+    let json = dir.path().join("t.json");
+
+    let err = TraceArgs::new()
+        .with_timeline(&svg)
+        .with_chrome(&json)
+        .write(&a_record())
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&svg.display().to_string()), "{message}");
+    assert!(message.contains("directory"), "{message}");
+    assert_eq!(std::fs::read(svg.join("keep")).expect("read"), VICTIM);
+    // No temporary file is left behind.
+    assert_eq!(names(dir.path()), ["t.svg"]);
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list the folder")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs the demo binary with `args` (and `env`), killing it past a generous
+/// limit.
+fn demo(args: &[&str], env: &[(&str, &str)]) -> Output {
+    const LIMIT: Duration = Duration::from_secs(120);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evloop"))
+        .args(args)
+        // An inherited `EVLOOP_TRACE` would add outputs of its own.
+        .env_remove("EVLOOP_TRACE")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the demo binary starts");
+    let started = Instant::now();
+    // A watchdog, not a timing assertion: a hung demo fails the test.
+    while child.try_wait().expect("the child can be waited for").is_none() {
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("the killed child is reaped");
+            panic!(
+                "watchdog: `evloop {}` ran past {LIMIT:?}; stderr:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the child's output")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const VARIANTS: [&str; 5] = ["sync", "threads", "async", "semaphore", "streaming"];
+
+#[test]
+fn the_demo_never_writes_through_a_link_at_any_of_its_names() {
+    let host = small_host(2);
+    let victim = Victim::new("demo");
+    let dir = TempDir::new("demo-links");
+    let out = dir.path().join("out");
+    for variant in VARIANTS {
+        for folder in ["original_images", "processed_images"] {
+            let folder = out.join(variant).join(folder);
+            std::fs::create_dir_all(&folder).expect("create the output folders");
+            for k in 1..=2 {
+                victim.plant(&folder.join(format!("image_{k}.jpg")));
+            }
+        }
+        victim.plant(&out.join(variant).join("timeline.svg"));
+    }
+    victim.plant(&out.join("timelines.svg"));
+
+    let output = demo(
+        &[
+            "--images",
+            "2",
+            "--latency-ms",
+            "0",
+            "--quiet",
+            "--base-url",
+            &host.base_url(),
+            "--out",
+            out.to_str().expect("a UTF-8 path"),
+        ],
+        &[],
+    );
+    victim.assert_untouched();
+    assert!(
+        output.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    for variant in VARIANTS {
+        for folder in ["original_images", "processed_images"] {
+            for k in 1..=2 {
+                assert_own_file(&out.join(variant).join(folder).join(format!("image_{k}.jpg")));
+            }
+        }
+        assert_own_file(&out.join(variant).join("timeline.svg"));
+    }
+    assert_own_file(&out.join("timelines.svg"));
+}
+
+/// The demo's write check used to write `.evloop-write-test-<pid>`: a name
+/// anyone could plant a link at, once they guess the pid. The links here
+/// cover the next few hundred pids the system hands out.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_demo_write_check_never_writes_through_a_link() {
+    let host = small_host(1);
+    let victim = Victim::new("write-check");
+    let dir = TempDir::new("write-check");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("create the output folder");
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .expect("the last pid handed out can be read")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let planted: Vec<String> = (last + 1..=last + 400)
+        .map(|pid| format!(".evloop-write-test-{pid}"))
+        .collect();
+    for name in &planted {
+        victim.plant(&out.join(name));
+    }
+
+    let output = demo(
+        &[
+            "--images",
+            "1",
+            "--latency-ms",
+            "0",
+            "--quiet",
+            "--variant",
+            "sync",
+            "--base-url",
+            &host.base_url(),
+            "--out",
+            out.to_str().expect("a UTF-8 path"),
+        ],
+        &[],
+    );
+    victim.assert_untouched();
+    assert!(
+        output.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    // The check left nothing of its own behind: the folder holds the
+    // planted links (each still a link), the variant's folder and the
+    // stacked picture's absence (one variant draws none).
+    let mut expected: Vec<String> = planted.clone();
+    expected.push("sync".into());
+    expected.sort();
+    assert_eq!(names(&out), expected);
+    for name in &planted {
+        let meta = std::fs::symlink_metadata(out.join(name)).expect("still there");
+        assert!(meta.file_type().is_symlink(), "{name} is still the planted link");
+    }
+}
+
+#[test]
+fn the_demo_trace_outputs_from_evloop_trace_replace_planted_links() {
+    let host = small_host(1);
+    let victim = Victim::new("demo-env");
+    let dir = TempDir::new("demo-env");
+    let out = dir.path().join("out");
+    let (svg, json) = (dir.path().join("run.svg"), dir.path().join("run.json"));
+    victim.plant(&svg);
+    victim.plant(&json);
+    let value = format!("{},{}", svg.display(), json.display());
+
+    let output = demo(
+        &[
+            "--images",
+            "1",
+            "--latency-ms",
+            "0",
+            "--quiet",
+            "--variant",
+            "sync",
+            "--base-url",
+            &host.base_url(),
+            "--out",
+            out.to_str().expect("a UTF-8 path"),
+        ],
+        &[("EVLOOP_TRACE", &value)],
+    );
+    victim.assert_untouched();
+    assert!(
+        output.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert_own_file(&svg);
+    assert_own_file(&json);
+}
+
+#[test]
+fn the_demo_reports_a_folder_in_the_way_of_a_picture_and_writes_the_rest() {
+    let host = small_host(1);
+    let dir = TempDir::new("demo-folder");
+    let out = dir.path().join("out");
+    let elsewhere = TempDir::new("demo-folder-target");
+    std::fs::write(elsewhere.path().join("keep"), VICTIM).expect("write");
+    // A real folder where the stacked picture goes, and a link to a folder
+    // where the sync variant's timeline goes.
+    let stacked = out.join("timelines.svg");
+    std::fs::create_dir_all(stacked.join("inside")).expect("create the folder in the way");
+    std::fs::create_dir_all(out.join("sync")).expect("create the variant's folder");
+    symlink(elsewhere.path(), out.join("sync").join("timeline.svg")).expect("plant");
+
+    let output = demo(
+        &[
+            "--images",
+            "1",
+            "--latency-ms",
+            "0",
+            "--quiet",
+            "--variant",
+            "sync",
+            "--variant",
+            "threads",
+            "--base-url",
+            &host.base_url(),
+            "--out",
+            out.to_str().expect("a UTF-8 path"),
+        ],
+        &[],
+    );
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains(&stacked.display().to_string()) && stderr.contains("directory"),
+        "the error names the path and what is wrong: {stderr}"
+    );
+    // The folder in the way and the linked folder are as they were.
+    assert_eq!(names(&stacked), ["inside"]);
+    assert_eq!(names(elsewhere.path()), ["keep"]);
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("keep")).expect("read"),
+        VICTIM
+    );
+    // Everything else was written: both variants' images and timelines (the
+    // link to a folder replaced by the picture itself), and the table.
+    for variant in ["sync", "threads"] {
+        assert_own_file(&out.join(variant).join("original_images/image_1.jpg"));
+        assert_own_file(&out.join(variant).join("processed_images/image_1.jpg"));
+        assert_own_file(&out.join(variant).join("timeline.svg"));
+    }
+    assert!(text(&output.stdout).contains("timelines:"), "{}", text(&output.stdout));
+}
