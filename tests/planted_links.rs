@@ -313,8 +313,13 @@ fn trace_args_write_a_folder_in_the_way_is_an_error_naming_the_path() {
     assert!(message.contains(&svg.display().to_string()), "{message}");
     assert!(message.contains("directory"), "{message}");
     assert_eq!(std::fs::read(svg.join("keep")).expect("read"), VICTIM);
+    assert_eq!(names(&svg), ["keep"]);
     // No temporary file is left behind.
-    assert_eq!(names(dir.path()), ["t.svg"]);
+    let left: Vec<String> = names(dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// The names in `dir`, sorted.
@@ -564,4 +569,82 @@ fn the_demo_reports_a_folder_in_the_way_of_a_picture_and_writes_the_rest() {
         assert_own_file(&out.join(variant).join("timeline.svg"));
     }
     assert!(text(&output.stdout).contains("timelines:"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn a_link_in_the_place_of_an_output_folder_is_refused_naming_it() {
+    // Links to a folder elsewhere, planted where the pipeline's folders go:
+    // followed, they would send the files (and the renames over existing
+    // names) into that folder.
+    let host = small_host(1);
+    for planted in ["sync", "sync/original_images", "sync/processed_images"] {
+        let dir = TempDir::new("folder-link");
+        let elsewhere = TempDir::new("folder-link-target");
+        for name in ["image_1.jpg", "timeline.svg"] {
+            std::fs::write(elsewhere.path().join(name), VICTIM).expect("write");
+        }
+        let out = dir.path().join("out");
+        let at = out.join(planted);
+        std::fs::create_dir_all(at.parent().expect("a parent")).expect("create");
+        symlink(elsewhere.path(), &at).expect("plant a link to a folder");
+
+        let output = demo(
+            &[
+                "--images",
+                "1",
+                "--latency-ms",
+                "0",
+                "--quiet",
+                "--variant",
+                "sync",
+                "--base-url",
+                &host.base_url(),
+                "--out",
+                out.to_str().expect("a UTF-8 path"),
+            ],
+            &[],
+        );
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{planted}: stderr:\n{stderr}");
+        assert!(
+            stderr.contains(&at.display().to_string()) && stderr.contains("symbolic link"),
+            "{planted}: the error names the path and what is wrong: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{planted}: one line: {stderr}");
+        assert_eq!(names(elsewhere.path()), ["image_1.jpg", "timeline.svg"]);
+        for name in ["image_1.jpg", "timeline.svg"] {
+            assert_eq!(
+                std::fs::read(elsewhere.path().join(name)).expect("read"),
+                VICTIM
+            );
+        }
+    }
+}
+
+#[test]
+fn reading_back_an_original_never_follows_a_link_planted_after_it_was_saved() {
+    // A link swapped in at a saved original's name between download and
+    // processing: the edge detector refuses it instead of reading (and
+    // publishing the edges of) whatever it points at.
+    watchdog(LIMIT, || {
+        let host = small_host(1);
+        let victim = Victim::new("read-back");
+        let dir = TempDir::new("read-back");
+        let job = job_in(dir.path(), host.urls());
+        let item = job.items[0].clone();
+        let agent = evloop::pipeline::steps::blocking_agent(&job);
+        let saved = evloop::pipeline::steps::download_blocking(&agent, &job, &item)
+            .expect("the download is saved");
+        std::fs::remove_file(&saved).expect("remove the original");
+        victim.plant(&saved);
+
+        let err = evloop::pipeline::steps::process(&job, &item, &saved).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&saved.display().to_string()) && message.contains("symbolic link"),
+            "{message}"
+        );
+        victim.assert_untouched();
+        assert_eq!(names(&job.processed), Vec::<String>::new());
+    });
 }

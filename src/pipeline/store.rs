@@ -2,10 +2,11 @@
 //!
 //! File names come from the image's number only (`image_3.jpg`), never from a
 //! URL or a server's answer, so a hostile server cannot choose where a file
-//! lands. [`write_atomic`] writes to a temporary file in the destination
-//! folder and renames it into place, so a reader (or a crash) never sees half
-//! a picture under the final name, and it removes the temporary file when
-//! anything fails.
+//! lands. [`write_atomic`] writes through [`crate::atomic_file`]: a new file
+//! under an unpredictable temporary name in the destination folder, renamed
+//! into place, so a reader (or a crash) never sees half a picture under the
+//! final name, a symbolic link planted at either name is never written
+//! through, and the temporary file is removed when anything fails.
 //!
 //! # Why no fsync by default
 //!
@@ -18,13 +19,13 @@
 //! it. [`write_atomic_durable`] is there for callers that need durability.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
+
+use crate::atomic_file::{self, WriteError};
 
 /// The JPEG quality of the processed pictures: Pillow's default, which the
 /// tutorial's `Image.save` uses.
@@ -86,7 +87,9 @@ pub enum StoreError {
     },
     /// A file system operation failed.
     Io {
-        /// What was being done: `"create"`, `"write"`, `"sync"`, `"rename"`.
+        /// What was being done: `"create"` (the temporary file), `"write"`,
+        /// `"sync"`, `"rename onto"` (the final name); see
+        /// [`WriteError`](crate::atomic_file::WriteError).
         action: &'static str,
         /// The file (or folder) it was done to.
         path: PathBuf,
@@ -123,6 +126,16 @@ impl fmt::Display for StoreError {
                 f,
                 "cannot encode a {width}x{height} picture as JPEG: {source}"
             ),
+        }
+    }
+}
+
+impl From<WriteError> for StoreError {
+    fn from(err: WriteError) -> StoreError {
+        StoreError::Io {
+            action: err.action,
+            path: err.path,
+            source: err.source,
         }
     }
 }
@@ -232,26 +245,23 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
-/// Numbers the temporary files of this process, so that concurrent writes
-/// (threads of the blocking pool) never share one.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Writes `bytes` to `dir/name` atomically, without fsync; returns the path
 /// written.
 ///
-/// The bytes go to a new temporary file `dir/.name.<pid>.<n>.tmp`, which is
-/// then renamed over `dir/name`. Another process sees either the old file or
-/// the complete new one, never a mix. On any error the temporary file is
-/// removed, and an existing `dir/name` is left as it was. See the
-/// [module docs](self) for why there is no fsync; [`write_atomic_durable`]
-/// has one.
+/// The bytes go to a new temporary file in `dir` under an unpredictable
+/// name, which is then renamed over `dir/name` (see [`crate::atomic_file`]).
+/// Another process sees either the old file or the complete new one, never
+/// a mix; a symbolic link planted at `dir/name` is replaced, its target left
+/// as it was. On any error the temporary file is removed, and an existing
+/// `dir/name` is left as it was. See the [module docs](self) for why there
+/// is no fsync; [`write_atomic_durable`] has one.
 ///
 /// # Errors
 ///
 /// [`StoreError::InvalidName`] when `name` is empty, `.`, or contains a path
 /// separator, `..` or NUL (nothing is touched then); [`StoreError::Io`] naming
 /// the operation and path that failed (a missing folder, a full disk, no
-/// permission).
+/// permission, a folder in the way).
 ///
 /// # Examples
 ///
@@ -297,69 +307,27 @@ pub fn write_atomic_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<Path
 fn write(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<PathBuf, StoreError> {
     check_name(name)?;
     let target = dir.join(name);
-    let (temp_path, mut file) = create_temp(dir, name)?;
-
-    // From here on, every failure removes the temporary file.
-    let io_err = |action, path: &Path, source| StoreError::Io {
-        action,
-        path: path.to_owned(),
-        source,
+    let written = if durable {
+        atomic_file::write_durable(&target, bytes)
+    } else {
+        atomic_file::write(&target, bytes)
     };
-    let result = (|| {
-        file.write_all(bytes)
-            .map_err(|e| io_err("write", &temp_path, e))?;
-        if durable {
-            file.sync_all().map_err(|e| io_err("sync", &temp_path, e))?;
-        }
-        drop(file);
-        fs::rename(&temp_path, &target).map_err(|e| io_err("rename", &target, e))
-    })();
-    if let Err(err) = result {
-        // Best effort: the error that matters is the one being returned.
-        let _ = fs::remove_file(&temp_path);
-        return Err(err);
-    }
-    if durable {
-        // Make the rename itself durable (the folder's entry).
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_err("sync", dir, e))?;
-    }
-    Ok(target)
-}
-
-/// Creates a new, unique temporary file next to where `name` will go.
-fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File), StoreError> {
-    let pid = std::process::id();
-    loop {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{name}.{pid}.{n}.tmp"));
-        // `create_new` fails rather than reuse a file left by a crashed run
-        // that had the same pid: then the next number is tried.
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "create",
-                    path,
-                    source,
-                });
-            }
-        }
-    }
+    Ok(written?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// A fresh folder under the system's temporary folder, removed on drop.
     struct TempDir(PathBuf);
 
     impl TempDir {
         fn new(test: &str) -> TempDir {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let path = std::env::temp_dir()
                 .join(format!("evloop-store-{test}-{}-{n}", std::process::id()));
             fs::create_dir_all(&path).expect("create a temporary folder");
@@ -479,7 +447,7 @@ mod tests {
             matches!(
                 err,
                 StoreError::Io {
-                    action: "rename",
+                    action: "rename onto",
                     ..
                 }
             ),
