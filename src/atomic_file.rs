@@ -150,7 +150,7 @@ impl From<WriteError> for io::Error {
 /// std::fs::create_dir_all(&dir)?;
 /// let target = dir.join("report.txt");
 ///
-/// let mut file = AtomicFile::create(&target)?;
+/// let mut file = AtomicFile::new(&target)?;
 /// file.write_all(b"part one, ")?;
 /// writeln!(file.file(), "part two")?;
 /// assert!(!target.exists()); // nothing at the final name until the commit
@@ -158,7 +158,7 @@ impl From<WriteError> for io::Error {
 /// assert_eq!(std::fs::read_to_string(&target)?, "part one, part two\n");
 ///
 /// // Dropped without a commit: the temporary file goes, the target stays.
-/// let mut abandoned = AtomicFile::create(&target)?;
+/// let mut abandoned = AtomicFile::new(&target)?;
 /// abandoned.write_all(b"never seen")?;
 /// let temp = abandoned.temp_path().to_owned();
 /// drop(abandoned);
@@ -192,14 +192,15 @@ impl Drop for TempName {
 }
 
 impl AtomicFile {
-    /// Creates a new, empty temporary file in `target`'s folder.
+    /// Creates a new, empty temporary file in `target`'s folder, to be
+    /// renamed over `target` by [`commit`](AtomicFile::commit).
     ///
     /// # Errors
     ///
     /// `"create"` naming the temporary file: the folder is missing or not
     /// writable; or `target` has no file name (it ends in `..` or is a
     /// root).
-    pub fn create(target: impl AsRef<Path>) -> Result<AtomicFile, WriteError> {
+    pub fn new(target: impl AsRef<Path>) -> Result<AtomicFile, WriteError> {
         let target = target.as_ref();
         let names = std::iter::repeat_with(|| temp_name(target)).take(NAME_ATTEMPTS);
         create_with_names(target, names)
@@ -305,7 +306,7 @@ impl AtomicFile {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf, WriteError> {
-    let mut file = AtomicFile::create(target)?;
+    let mut file = AtomicFile::new(target)?;
     file.write_all(bytes)?;
     file.commit()
 }
@@ -327,7 +328,7 @@ pub fn write(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf, WriteErr
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_durable(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf, WriteError> {
-    let mut file = AtomicFile::create(target)?;
+    let mut file = AtomicFile::new(target)?;
     file.write_all(bytes)?;
     file.commit_durable()
 }
@@ -351,7 +352,7 @@ pub fn write_durable(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf, 
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn check_writable(dir: impl AsRef<Path>) -> Result<(), WriteError> {
-    let mut probe = AtomicFile::create(dir.as_ref().join("evloop-write-check"))?;
+    let mut probe = AtomicFile::new(dir.as_ref().join("evloop-write-check"))?;
     probe.write_all(b"ok")?;
     probe.discard()
 }
@@ -550,34 +551,43 @@ fn rename_onto(temp: &Path, target: &Path) -> Result<(), WriteError> {
     })
 }
 
+/// A folder of a unit test's own, for the tests here and those of the
+/// modules that write through this one.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::symlink;
+pub(crate) mod test_dir {
+    use std::fs;
+    use std::path::PathBuf;
 
     /// A fresh folder under the system's temporary folder, removed on drop.
-    struct TempDir(PathBuf);
+    pub(crate) struct TempDir(pub(crate) PathBuf);
 
     impl TempDir {
-        fn new(test: &str) -> TempDir {
+        /// Creates `<tmp>/evloop-<test>-<pid>-<random>`, empty.
+        pub(crate) fn new(test: &str) -> TempDir {
             let path = std::env::temp_dir().join(format!(
-                "evloop-atomic-{test}-{}-{:x}",
+                "evloop-{test}-{}-{:x}",
                 std::process::id(),
-                random_u64()
+                super::random_u64()
             ));
             fs::create_dir_all(&path).expect("create a temporary folder");
             TempDir(path)
         }
 
-        fn path(&self, name: &str) -> PathBuf {
+        /// `name` in the folder.
+        pub(crate) fn path(&self, name: &str) -> PathBuf {
             self.0.join(name)
         }
 
         /// The names in the folder, sorted.
-        fn names(&self) -> Vec<String> {
+        pub(crate) fn names(&self) -> Vec<String> {
             let mut names: Vec<String> = fs::read_dir(&self.0)
                 .expect("list the folder")
-                .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+                .map(|e| {
+                    e.expect("an entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
                 .collect();
             names.sort();
             names
@@ -589,8 +599,21 @@ mod tests {
             let _ = fs::remove_dir_all(&self.0);
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_dir::TempDir;
+    use super::*;
+    use std::os::unix::fs::symlink;
 
     const VICTIM: &[u8] = b"must stay as it is";
+
+    /// Puts a file of someone else's, holding [`VICTIM`], at `path` (a
+    /// fixture: the one write here that is not through the module).
+    fn victim_at(path: impl AsRef<Path>) {
+        fs::write(path, VICTIM).expect("the fixture can be written");
+    }
 
     #[test]
     fn temporary_names_are_beside_the_target_and_differ_every_time() {
@@ -601,7 +624,10 @@ mod tests {
         for name in &names {
             assert_eq!(name.parent(), Some(Path::new("/some/folder")));
             let file = name.file_name().unwrap().to_str().unwrap();
-            assert!(file.starts_with(".timeline.svg.") && file.ends_with(".tmp"), "{file}");
+            assert!(
+                file.starts_with(".timeline.svg.") && file.ends_with(".tmp"),
+                "{file}"
+            );
             assert_eq!(file.len(), ".timeline.svg.".len() + 16 + ".tmp".len());
         }
         // A bare name goes to the current folder; a long one is cut short.
@@ -613,10 +639,14 @@ mod tests {
 
     #[test]
     fn a_link_at_the_temporary_name_is_skipped_and_left_alone() {
-        let dir = TempDir::new("temp-link");
+        let dir = TempDir::new("atomic-temp-link");
         let victim = dir.path("victim");
-        fs::write(&victim, VICTIM).unwrap();
-        let (planted, dangling, free) = (dir.path(".t.1.tmp"), dir.path(".t.2.tmp"), dir.path(".t.3.tmp"));
+        victim_at(&victim);
+        let (planted, dangling, free) = (
+            dir.path(".t.1.tmp"),
+            dir.path(".t.2.tmp"),
+            dir.path(".t.3.tmp"),
+        );
         symlink(&victim, &planted).unwrap();
         symlink(dir.path("nowhere"), &dangling).unwrap();
 
@@ -627,22 +657,32 @@ mod tests {
         file.commit().unwrap();
 
         assert_eq!(fs::read(&victim).unwrap(), VICTIM);
-        assert!(!dir.path("nowhere").exists(), "the dangling link was not followed");
+        assert!(
+            !dir.path("nowhere").exists(),
+            "the dangling link was not followed"
+        );
         assert_eq!(fs::read(dir.path("t")).unwrap(), b"new");
         assert_eq!(dir.names(), [".t.1.tmp", ".t.2.tmp", "t", "victim"]);
     }
 
     #[test]
     fn when_every_name_is_taken_the_error_says_so() {
-        let dir = TempDir::new("all-taken");
+        let dir = TempDir::new("atomic-all-taken");
         let names: Vec<PathBuf> = (0..3).map(|n| dir.path(&format!(".t.{n}.tmp"))).collect();
         for name in &names {
-            fs::write(name, VICTIM).unwrap();
+            victim_at(name);
         }
         let err = create_with_names(&dir.path("t"), names.clone().into_iter()).unwrap_err();
-        assert_eq!((err.action, err.source.kind()), ("create", io::ErrorKind::AlreadyExists));
+        assert_eq!(
+            (err.action, err.source.kind()),
+            ("create", io::ErrorKind::AlreadyExists)
+        );
         assert_eq!(err.path, names[2]);
-        assert!(err.to_string().contains("temporary names in a row were taken"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("temporary names in a row were taken"),
+            "{err}"
+        );
         for name in &names {
             assert_eq!(fs::read(name).unwrap(), VICTIM);
         }
@@ -650,9 +690,9 @@ mod tests {
 
     #[test]
     fn a_link_at_the_final_name_is_replaced_not_written_through() {
-        let dir = TempDir::new("final-link");
+        let dir = TempDir::new("atomic-final-link");
         let victim = dir.path("victim");
-        fs::write(&victim, VICTIM).unwrap();
+        victim_at(&victim);
         symlink(&victim, dir.path("out")).unwrap();
         write(dir.path("out"), b"mine").unwrap();
         assert_eq!(fs::read(&victim).unwrap(), VICTIM);
@@ -662,10 +702,14 @@ mod tests {
         // A link to a folder is replaced the same way; the folder is untouched.
         let folder = dir.path("folder");
         fs::create_dir(&folder).unwrap();
-        fs::write(folder.join("keep"), VICTIM).unwrap();
+        victim_at(folder.join("keep"));
         symlink(&folder, dir.path("to-folder")).unwrap();
         write_durable(dir.path("to-folder"), b"mine too").unwrap();
-        assert!(fs::symlink_metadata(dir.path("to-folder")).unwrap().is_file());
+        assert!(
+            fs::symlink_metadata(dir.path("to-folder"))
+                .unwrap()
+                .is_file()
+        );
         assert_eq!(fs::read(folder.join("keep")).unwrap(), VICTIM);
         assert_eq!(fs::read_dir(&folder).unwrap().count(), 1);
         assert_eq!(dir.names(), ["folder", "out", "to-folder", "victim"]);
@@ -673,10 +717,10 @@ mod tests {
 
     #[test]
     fn a_folder_at_the_final_name_is_an_error_naming_it() {
-        let dir = TempDir::new("final-folder");
+        let dir = TempDir::new("atomic-final-folder");
         let target = dir.path("timelines.svg");
         fs::create_dir(&target).unwrap();
-        fs::write(target.join("keep"), VICTIM).unwrap();
+        victim_at(target.join("keep"));
         for durable in [false, true] {
             let err = if durable {
                 write_durable(&target, b"x")
@@ -688,7 +732,13 @@ mod tests {
             assert_eq!(err.path, target);
             assert_eq!(err.source.kind(), io::ErrorKind::IsADirectory);
             let text = err.to_string();
-            assert!(text.starts_with(&format!("cannot rename onto {}: a directory is in the way", target.display())), "{text}");
+            assert!(
+                text.starts_with(&format!(
+                    "cannot rename onto {}: a directory is in the way",
+                    target.display()
+                )),
+                "{text}"
+            );
             // The folder is as it was, and no temporary file is left.
             assert_eq!(fs::read(target.join("keep")).unwrap(), VICTIM);
             assert_eq!(dir.names(), ["timelines.svg"]);
@@ -700,15 +750,15 @@ mod tests {
 
     #[test]
     fn discard_and_drop_remove_the_temporary_file_and_keep_the_target() {
-        let dir = TempDir::new("discard");
+        let dir = TempDir::new("atomic-discard");
         write(dir.path("t"), b"old").unwrap();
-        let mut file = AtomicFile::create(dir.path("t")).unwrap();
+        let mut file = AtomicFile::new(dir.path("t")).unwrap();
         file.write_all(b"new").unwrap();
         assert_eq!(dir.names().len(), 2);
         file.discard().unwrap();
         assert_eq!(dir.names(), ["t"]);
 
-        let mut file = AtomicFile::create(dir.path("t")).unwrap();
+        let mut file = AtomicFile::new(dir.path("t")).unwrap();
         file.write_all(b"new").unwrap();
         drop(file);
         assert_eq!(dir.names(), ["t"]);
@@ -717,8 +767,8 @@ mod tests {
 
     #[test]
     fn a_clone_of_the_file_writes_into_the_temporary_file() {
-        let dir = TempDir::new("clone");
-        let file = AtomicFile::create(dir.path("t")).unwrap();
+        let dir = TempDir::new("atomic-clone");
+        let file = AtomicFile::new(dir.path("t")).unwrap();
         let mut clone = file.file().try_clone().unwrap();
         clone.write_all(b"through the clone").unwrap();
         drop(clone);
@@ -729,7 +779,7 @@ mod tests {
     #[test]
     fn a_path_without_a_file_name_is_refused() {
         for path in ["/", "..", "a/.."] {
-            let err = AtomicFile::create(path).unwrap_err();
+            let err = AtomicFile::new(path).unwrap_err();
             assert_eq!(err.source.kind(), io::ErrorKind::InvalidInput, "{path}");
             assert!(err.to_string().contains("names no file"), "{err}");
         }
@@ -737,9 +787,9 @@ mod tests {
 
     #[test]
     fn the_write_check_leaves_nothing_and_never_follows_a_link() {
-        let dir = TempDir::new("probe");
+        let dir = TempDir::new("atomic-probe");
         let victim = dir.path("victim");
-        fs::write(&victim, VICTIM).unwrap();
+        victim_at(&victim);
         // Links at the names an older check used, and at the probe's name
         // without its random part.
         for name in [
@@ -757,11 +807,11 @@ mod tests {
 
     #[test]
     fn create_dir_accepts_a_folder_and_refuses_links_and_files() {
-        let dir = TempDir::new("dirs");
+        let dir = TempDir::new("atomic-dirs");
         create_dir(dir.path("a")).unwrap();
         create_dir(dir.path("a")).unwrap();
         symlink(dir.path("a"), dir.path("link")).unwrap();
-        fs::write(dir.path("file"), VICTIM).unwrap();
+        victim_at(dir.path("file"));
         for (name, what) in [("link", "symbolic link"), ("file", "not a folder")] {
             let err = create_dir(dir.path(name)).unwrap_err();
             assert_eq!((err.action, &err.path), ("create folder", &dir.path(name)));
@@ -773,12 +823,15 @@ mod tests {
 
     #[test]
     fn open_nofollow_refuses_a_link_and_names_the_path() {
-        let dir = TempDir::new("nofollow");
-        fs::write(dir.path("victim"), VICTIM).unwrap();
+        let dir = TempDir::new("atomic-nofollow");
+        victim_at(dir.path("victim"));
         symlink(dir.path("victim"), dir.path("image_1.jpg")).unwrap();
         let err = open_nofollow(dir.path("image_1.jpg")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("image_1.jpg") && text.contains("symbolic link"), "{text}");
+        assert!(
+            text.contains("image_1.jpg") && text.contains("symbolic link"),
+            "{text}"
+        );
         let err = open_nofollow(dir.path("missing")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(err.to_string().contains("missing"), "{err}");

@@ -147,9 +147,12 @@ async fn download_async_inner(
     // The temporary file and a second handle to it for `evloop::fs`; the
     // `AtomicFile` keeps the name, and renames or removes it.
     let (temp, handle) = on_pool(move || {
-        let temp = AtomicFile::create(&target).map_err(|e| e.to_string())?;
+        let temp = AtomicFile::new(&target).map_err(|e| e.to_string())?;
         let handle = temp.file().try_clone().map_err(|e| {
-            format!("cannot open {} a second time: {e}", temp.temp_path().display())
+            format!(
+                "cannot open {} a second time: {e}",
+                temp.temp_path().display()
+            )
         })?;
         Ok::<_, String>((temp, handle))
     })
@@ -166,7 +169,9 @@ async fn download_async_inner(
     // Every write above was waited for: nothing of the file is in flight.
     drop(file);
     let saved = match streamed {
-        Ok(()) => on_pool(move || temp.commit()).await.map_err(|e| save_err(&e))?,
+        Ok(()) => on_pool(move || temp.commit())
+            .await
+            .map_err(|e| save_err(&e))?,
         Err(e) => {
             // Dropped on the pool, the temporary file is removed there.
             let _ = crate::offload::spawn_blocking(move || drop(temp)).await;

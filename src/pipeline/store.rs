@@ -318,43 +318,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<PathBuf,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atomic_file::test_dir::TempDir;
     use std::fs;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    /// A fresh folder under the system's temporary folder, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(test: &str) -> TempDir {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir()
-                .join(format!("evloop-store-{test}-{}-{n}", std::process::id()));
-            fs::create_dir_all(&path).expect("create a temporary folder");
-            TempDir(path)
-        }
-
-        /// The names in the folder, sorted.
-        fn names(&self) -> Vec<String> {
-            let mut names: Vec<String> = fs::read_dir(&self.0)
-                .expect("list the folder")
-                .map(|e| {
-                    e.expect("an entry")
-                        .file_name()
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .collect();
-            names.sort();
-            names
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     #[test]
     fn names_come_from_the_index_only() {
@@ -366,7 +331,7 @@ mod tests {
 
     #[test]
     fn writes_and_overwrites_leaving_only_the_file() {
-        let dir = TempDir::new("overwrite");
+        let dir = TempDir::new("store-overwrite");
         let path = write_atomic(&dir.0, "image_1.jpg", b"old contents").expect("first write");
         assert_eq!(path, dir.0.join("image_1.jpg"));
         assert_eq!(fs::read(&path).expect("read"), b"old contents");
@@ -380,7 +345,7 @@ mod tests {
 
     #[test]
     fn refuses_names_that_leave_the_folder() {
-        let dir = TempDir::new("names");
+        let dir = TempDir::new("store-names");
         let outside = dir.0.join("sub");
         fs::create_dir(&outside).expect("create sub");
         let inside = outside.join("in");
@@ -413,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_missing_folder_is_an_error_naming_the_path() {
-        let dir = TempDir::new("missing");
+        let dir = TempDir::new("store-missing");
         let missing = dir.0.join("no-such-folder");
         let err = write_atomic(&missing, "image_1.jpg", b"x").unwrap_err();
         match &err {
@@ -435,7 +400,7 @@ mod tests {
 
     #[test]
     fn a_failed_rename_removes_the_temporary_file_and_keeps_the_target() {
-        let dir = TempDir::new("rename");
+        let dir = TempDir::new("store-rename");
         // The target is a folder with something in it: renaming a file over
         // it fails after the temporary file has been written.
         let target = dir.0.join("image_2.jpg");
@@ -459,7 +424,7 @@ mod tests {
 
     #[test]
     fn concurrent_writers_never_share_a_temporary_file() {
-        let dir = TempDir::new("concurrent");
+        let dir = TempDir::new("store-concurrent");
         let payloads: Vec<Vec<u8>> = (0..4u8).map(|t| vec![t; 64 * 1024]).collect();
         std::thread::scope(|s| {
             for payload in &payloads {
