@@ -266,7 +266,7 @@ fn trace_args_write_a_link_to_a_folder_is_replaced_and_the_folder_left_alone() {
         .with_timeline(&svg)
         .write(&a_record())
         .expect("the link is replaced by the picture");
-    assert_eq!(written, [svg.clone()]);
+    assert_eq!(written, std::slice::from_ref(&svg));
     assert_own_file(&svg);
     assert_eq!(names(elsewhere.path()), ["keep"]);
     assert_eq!(

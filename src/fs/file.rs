@@ -176,6 +176,11 @@ impl Buf {
 impl File {
     /// Creates (or truncates) a file for writing.
     ///
+    /// As `std::fs::File::create` does, this follows a symbolic link at
+    /// `path` and truncates its target. For a file in a folder others can
+    /// write to, write through [`atomic_file`](crate::atomic_file) instead
+    /// (and [`from_std`](File::from_std) to stream into it here).
+    ///
     /// # Errors
     ///
     /// What `std::fs::File::create` reports, naming the path.
