@@ -311,11 +311,11 @@ pub fn write(target: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf, WriteErr
     file.commit()
 }
 
-/// Like [`write`], and durable (see [`AtomicFile::commit_durable`]).
+/// Like [`write()`], and durable (see [`AtomicFile::commit_durable`]).
 ///
 /// # Errors
 ///
-/// As [`write`], plus `"sync"` failures.
+/// As [`write()`], plus `"sync"` failures.
 ///
 /// # Examples
 ///

@@ -89,7 +89,7 @@ pub enum StoreError {
     Io {
         /// What was being done: `"create"` (the temporary file), `"write"`,
         /// `"sync"`, `"rename onto"` (the final name); see
-        /// [`WriteError`](crate::atomic_file::WriteError).
+        /// [`WriteError`].
         action: &'static str,
         /// The file (or folder) it was done to.
         path: PathBuf,
