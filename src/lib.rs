@@ -68,6 +68,7 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod atomic_file;
 mod combine;
 pub mod fs;
 #[cfg(feature = "http")]

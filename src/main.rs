@@ -40,13 +40,13 @@ use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use evloop::Runtime;
 use evloop::pipeline::flags::{DEFAULT_STREAM_CONCURRENCY, MAX_CONCURRENCY, PipelineArgs};
 use evloop::pipeline::host::ImageHost;
 use evloop::pipeline::job::DEFAULT_CONCURRENCY;
 use evloop::pipeline::{Job, Report, report};
 use evloop::trace::record::Record;
 use evloop::trace::svg::{SvgOptions, stacked_svg, timeline_svg};
+use evloop::{Runtime, atomic_file};
 
 /// The five ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -227,17 +227,35 @@ fn reachable(url: &evloop::http::Url) -> Result<(), String> {
     ))
 }
 
+/// Creates the output folder if need be and checks that new files can be
+/// made in it: a probe under an unpredictable name, created new (never
+/// through a link planted in the folder), then removed.
 fn writable(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let probe = dir.join(format!(".evloop-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"ok").map_err(|e| format!("cannot write to {}: {e}", dir.display()))?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
+    atomic_file::check_writable(dir).map_err(|e| format!("cannot write to {}: {e}", dir.display()))
 }
 
 /// Resets the kernel's peak-memory mark, so each variant's peak is its own.
+/// (A file of the kernel's: opened for writing as it is, never created.)
 fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    use std::io::Write;
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/clear_refs")
+        .and_then(|mut f| f.write_all(b"5"));
+}
+
+/// Draws a picture into `path` (through [`atomic_file`]: a link planted at
+/// `path` is replaced, never written through). On failure, says so on
+/// stderr and returns false: the rest of the run goes on.
+fn draw(path: &Path, svg: &str) -> bool {
+    match atomic_file::write(path, svg.as_bytes()) {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("error: cannot write a timeline: {e}");
+            false
+        }
+    }
 }
 
 /// The peak resident memory since the last reset, in MiB.
@@ -302,9 +320,13 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     let mut records: Vec<(String, Record)> = Vec::new();
     let mut peaks = Vec::new();
     let mut cpu_work = Vec::new();
+    let mut drawn = Vec::new();
+    let mut pictures_failed = 0;
     for variant in &variants {
         let name = variant.name();
         let out = cli.pipeline.out.join(name);
+        // A folder of the demo's own: a link planted in its place is refused.
+        atomic_file::create_dir(&out).map_err(|e| e.to_string())?;
         let mut job = Job::new(source.urls.clone(), &out);
         job.concurrency = match variant {
             Variant::Streaming => cli
@@ -342,8 +364,11 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
                 title: Some(format!("pipeline: {name}")),
                 ..SvgOptions::default()
             };
-            std::fs::write(&path, timeline_svg(&record, &options))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            if draw(&path, &timeline_svg(&record, &options)) {
+                drawn.push(path);
+            } else {
+                pictures_failed += 1;
+            }
             records.push((name.to_owned(), record));
         }
         reports.push(report);
@@ -362,9 +387,11 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
             ..SvgOptions::default()
         };
         let path = cli.pipeline.out.join("timelines.svg");
-        std::fs::write(&path, stacked_svg(&sections, &options))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        stacked_path = Some(path);
+        if draw(&path, &stacked_svg(&sections, &options)) {
+            stacked_path = Some(path);
+        } else {
+            pictures_failed += 1;
+        }
     }
 
     if cli.json {
@@ -391,13 +418,10 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         println!("{}", report::json(&reports, &extra));
     } else {
         println!("\n{}", report::table(&reports, bound));
-        if !records.is_empty() {
+        if !drawn.is_empty() || stacked_path.is_some() {
             println!("timelines:");
-            for (name, _) in &records {
-                println!(
-                    "  {}",
-                    cli.pipeline.out.join(name).join("timeline.svg").display()
-                );
+            for path in &drawn {
+                println!("  {}", path.display());
             }
             if let Some(p) = &stacked_path {
                 println!("  {} (all variants, one time axis)", p.display());
@@ -410,6 +434,11 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         .sum();
     if failures > 0 {
         eprintln!("{failures} image(s) failed");
+    }
+    if pictures_failed > 0 {
+        eprintln!("{pictures_failed} timeline(s) could not be written");
+    }
+    if failures > 0 || pictures_failed > 0 {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

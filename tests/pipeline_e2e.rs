@@ -13,79 +13,22 @@
 mod common;
 mod http_common;
 mod pipeline_common;
-
-#[path = "../examples/pipeline_sync.rs"]
-mod pipeline_sync;
-
-#[path = "../examples/pipeline_threads.rs"]
-mod pipeline_threads;
-
-#[path = "../examples/pipeline_async.rs"]
-mod pipeline_async;
-
-#[path = "../examples/pipeline_semaphore.rs"]
-mod pipeline_semaphore;
-
-#[path = "../examples/pipeline_streaming.rs"]
-mod pipeline_streaming;
+mod pipeline_variants;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{LIMIT, watchdog};
 use evloop::pipeline::host::ImageHost;
 use evloop::pipeline::store::encode_edge_map;
 use evloop::pipeline::synth::photo_jpeg;
-use evloop::pipeline::{Job, Report};
 use pipeline_common::{
     Act, Recorder, ScriptServer, TempDir, expected_edges, expected_tree, job_in, ok, ok_jpeg,
     png_of, tree,
 };
-
-/// The five variants, by the name each puts in its report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Variant {
-    Sync,
-    Threads,
-    Async,
-    Semaphore,
-    Streaming,
-}
-
-const ALL: [Variant; 5] = [
-    Variant::Sync,
-    Variant::Threads,
-    Variant::Async,
-    Variant::Semaphore,
-    Variant::Streaming,
-];
-
-impl Variant {
-    fn name(self) -> &'static str {
-        match self {
-            Variant::Sync => "sync",
-            Variant::Threads => "threads",
-            Variant::Async => "async",
-            Variant::Semaphore => "semaphore",
-            Variant::Streaming => "streaming",
-        }
-    }
-
-    /// Runs the variant's own `run` (the async ones on a fresh real-clock
-    /// runtime, as the demo does).
-    fn run(self, job: Job) -> Report {
-        let job = Arc::new(job);
-        match self {
-            Variant::Sync => pipeline_sync::run(&job),
-            Variant::Threads => common::real().block_on(pipeline_threads::run(job)),
-            Variant::Async => common::real().block_on(pipeline_async::run(job)),
-            Variant::Semaphore => common::real().block_on(pipeline_semaphore::run(job)),
-            Variant::Streaming => common::real().block_on(pipeline_streaming::run(job)),
-        }
-    }
-}
+use pipeline_variants::{ALL, Variant};
 
 /// Twelve small pictures, answered after a short latency.
 fn small_host(images: u32) -> ImageHost {
@@ -452,35 +395,7 @@ fn semaphore_variant_reuses_keep_alive_connections() {
 
 /// Runs the demo binary with `args`, killing it if it runs past `limit`.
 fn demo(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evloop"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the demo binary starts");
-    let started = Instant::now();
-    // Polled, not waited for: a hung demo must fail the test, not hang it.
-    // (This is a watchdog, not a timing assertion.)
-    while child
-        .try_wait()
-        .expect("the child can be waited for")
-        .is_none()
-    {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let output = child
-                .wait_with_output()
-                .expect("the killed child is reaped");
-            panic!(
-                "watchdog: `evloop {}` did not finish within {limit:?}; stderr:\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("the child's output")
+    pipeline_common::demo(args, &[], limit)
 }
 
 fn text(bytes: &[u8]) -> String {

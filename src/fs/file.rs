@@ -176,6 +176,11 @@ impl Buf {
 impl File {
     /// Creates (or truncates) a file for writing.
     ///
+    /// As `std::fs::File::create` does, this follows a symbolic link at
+    /// `path` and truncates its target. For a file in a folder others can
+    /// write to, write through [`atomic_file`](crate::atomic_file) instead
+    /// (and [`from_std`](File::from_std) to stream into it here).
+    ///
     /// # Errors
     ///
     /// What `std::fs::File::create` reports, naming the path.
@@ -227,6 +232,28 @@ impl File {
         let (p, options) = (path.clone(), options.clone());
         let file = blocking("opening", &path, move || options.open(p)).await?;
         Ok(File::new(file, path))
+    }
+
+    /// Wraps a file opened elsewhere (with options `std` offers and this
+    /// module does not, such as a file created by
+    /// [`AtomicFile`](crate::atomic_file::AtomicFile)); `path` is what errors
+    /// name. Opening it already happened, so this does not block.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("evloop-doc-from-std-{}", std::process::id()));
+    /// let std_file = std::fs::File::create(&path).unwrap();
+    /// evloop::run(async {
+    ///     let mut file = evloop::fs::File::from_std(std_file, &path);
+    ///     assert_eq!(file.path(), path);
+    ///     file.write_all(b"written on the pool").await.unwrap();
+    /// });
+    /// assert_eq!(std::fs::read(&path).unwrap(), b"written on the pool");
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn from_std(file: std::fs::File, path: impl Into<PathBuf>) -> File {
+        File::new(file, path.into())
     }
 
     fn new(file: std::fs::File, path: PathBuf) -> File {

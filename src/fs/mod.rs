@@ -85,6 +85,9 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 
 /// Writes `contents` to a file, creating or truncating it.
 ///
+/// As `std::fs::write` does, this follows a symbolic link at `path`; see
+/// [`crate::atomic_file::write`] for a write that replaces a link instead.
+///
 /// # Errors
 ///
 /// What `std::fs::write` reports, naming the path.

@@ -78,16 +78,44 @@ impl Job {
         }
     }
 
-    /// Creates both output folders.
+    /// Creates both output folders (and the folders above them).
+    ///
+    /// Each of the two is a folder of the job's own: one already there is
+    /// used, but a symbolic link in its place is refused, since it would
+    /// send the job's files (and its renames over existing names) elsewhere.
     ///
     /// # Errors
     ///
-    /// A folder that cannot be created (the error names it).
+    /// A folder that cannot be created, or a link or a file in the place of
+    /// one (the error names it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::pipeline::Job;
+    ///
+    /// let out = std::env::temp_dir().join(format!("evloop-doc-prepare-{}", std::process::id()));
+    /// let job = Job::new(Vec::<String>::new(), &out);
+    /// job.prepare()?;
+    /// assert!(job.originals.is_dir() && job.processed.is_dir());
+    /// std::fs::remove_dir(&job.processed)?;
+    /// std::os::unix::fs::symlink(&job.originals, &job.processed)?;
+    /// let err = job.prepare().unwrap_err();
+    /// assert!(err.to_string().contains("symbolic link"), "{err}");
+    /// std::fs::remove_dir_all(&out)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn prepare(&self) -> std::io::Result<()> {
         for dir in [&self.originals, &self.processed] {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
-            })?;
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("cannot create {}: {e}", parent.display()),
+                    )
+                })?;
+            }
+            crate::atomic_file::create_dir(dir)?;
         }
         Ok(())
     }

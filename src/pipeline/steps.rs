@@ -11,6 +11,7 @@ use super::decode::decode_jpeg;
 use super::edge::edge_map;
 use super::job::{Item, ItemError, Job, Stage};
 use super::store::{encode_edge_map, original_name, processed_name, write_atomic};
+use crate::atomic_file::{self, AtomicFile};
 use crate::http::Client;
 
 /// Downloads `item` with a blocking ureq agent and saves the original.
@@ -109,9 +110,16 @@ pub fn async_client(job: &Job) -> Result<Client, crate::http::HttpError> {
     builder.build()
 }
 
-/// Downloads `item` with evloop's client, streaming the body to a temporary
-/// file chunk by chunk (`evloop::fs`), then renaming it into place: no half
-/// file is ever left under the final name.
+/// Downloads `item` with evloop's client, streaming the body to a new
+/// temporary file chunk by chunk (`evloop::fs`), then renaming it into
+/// place: no half file is ever left under the final name, and no symbolic
+/// link planted at either name is written through.
+///
+/// The temporary file is an [`AtomicFile`]: created new under an
+/// unpredictable name beside the final one, on the blocking pool, and
+/// removed on the pool when the download or a write fails. If this future
+/// is dropped midway, the file is removed as it is dropped (one `unlink` on
+/// the loop's thread).
 ///
 /// # Errors
 ///
@@ -129,37 +137,59 @@ async fn download_async_inner(
     item: &Item,
 ) -> Result<PathBuf, ItemError> {
     let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
+    let save_err = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Save, e);
     let mut response = client
         .get(&item.url)
         .await
         .and_then(|r| r.error_for_status())
         .map_err(|e| fail(&e))?;
-    let name = original_name(item.index);
-    let final_path = job.originals.join(&name);
-    let temp_path = job
-        .originals
-        .join(format!(".{name}.{}.part", std::process::id()));
-    let save_err = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Save, e);
-    let mut file = crate::fs::File::create(&temp_path)
-        .await
-        .map_err(|e| save_err(&e))?;
+    let target = job.originals.join(original_name(item.index));
+    // The temporary file and a second handle to it for `evloop::fs`; the
+    // `AtomicFile` keeps the name, and renames or removes it.
+    let (temp, handle) = on_pool(move || {
+        let temp = AtomicFile::new(&target).map_err(|e| e.to_string())?;
+        let handle = temp.file().try_clone().map_err(|e| {
+            format!(
+                "cannot open {} a second time: {e}",
+                temp.temp_path().display()
+            )
+        })?;
+        Ok::<_, String>((temp, handle))
+    })
+    .await
+    .map_err(|e| save_err(&e))?;
+    let mut file = crate::fs::File::from_std(handle, temp.temp_path());
     let streamed = async {
         while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
             file.write_all(&chunk).await.map_err(|e| save_err(&e))?;
         }
-        drop(file);
-        crate::fs::rename(&temp_path, &final_path)
-            .await
-            .map_err(|e| save_err(&e))
+        Ok(())
     }
     .await;
-    if let Err(e) = streamed {
-        // Best effort: the temporary file may already be gone.
-        let _ = crate::fs::remove_file(&temp_path).await;
-        return Err(e);
-    }
+    // Every write above was waited for: nothing of the file is in flight.
+    drop(file);
+    let saved = match streamed {
+        Ok(()) => on_pool(move || temp.commit())
+            .await
+            .map_err(|e| save_err(&e))?,
+        Err(e) => {
+            // Dropped on the pool, the temporary file is removed there.
+            let _ = crate::offload::spawn_blocking(move || drop(temp)).await;
+            return Err(e);
+        }
+    };
     job.progress.downloaded(item.index);
-    Ok(final_path)
+    Ok(saved)
+}
+
+/// Runs a file step on the blocking pool.
+async fn on_pool<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    step: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    match crate::offload::spawn_blocking(step).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(join) => Err(format!("the file step did not finish: {join}")),
+    }
 }
 
 /// Processes one saved original: read, decode (with the job's limits),
@@ -201,7 +231,12 @@ fn thread_cpu_time() -> std::time::Duration {
 }
 
 fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
-    let bytes = std::fs::read(original).map_err(|e| {
+    // The original was saved by this job; a link planted at its name since
+    // is refused rather than followed.
+    let mut bytes = Vec::new();
+    let mut file =
+        atomic_file::open_nofollow(original).map_err(|e| ItemError::new(item, Stage::Decode, e))?;
+    file.read_to_end(&mut bytes).map_err(|e| {
         ItemError::new(
             item,
             Stage::Decode,

@@ -2,10 +2,11 @@
 //!
 //! File names come from the image's number only (`image_3.jpg`), never from a
 //! URL or a server's answer, so a hostile server cannot choose where a file
-//! lands. [`write_atomic`] writes to a temporary file in the destination
-//! folder and renames it into place, so a reader (or a crash) never sees half
-//! a picture under the final name, and it removes the temporary file when
-//! anything fails.
+//! lands. [`write_atomic`] writes through [`crate::atomic_file`]: a new file
+//! under an unpredictable temporary name in the destination folder, renamed
+//! into place, so a reader (or a crash) never sees half a picture under the
+//! final name, a symbolic link planted at either name is never written
+//! through, and the temporary file is removed when anything fails.
 //!
 //! # Why no fsync by default
 //!
@@ -18,13 +19,13 @@
 //! it. [`write_atomic_durable`] is there for callers that need durability.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::RgbImage;
 use image::codecs::jpeg::JpegEncoder;
+
+use crate::atomic_file::{self, WriteError};
 
 /// The JPEG quality of the processed pictures: Pillow's default, which the
 /// tutorial's `Image.save` uses.
@@ -86,7 +87,9 @@ pub enum StoreError {
     },
     /// A file system operation failed.
     Io {
-        /// What was being done: `"create"`, `"write"`, `"sync"`, `"rename"`.
+        /// What was being done: `"create"` (the temporary file), `"write"`,
+        /// `"sync"`, `"rename onto"` (the final name); see
+        /// [`WriteError`].
         action: &'static str,
         /// The file (or folder) it was done to.
         path: PathBuf,
@@ -123,6 +126,16 @@ impl fmt::Display for StoreError {
                 f,
                 "cannot encode a {width}x{height} picture as JPEG: {source}"
             ),
+        }
+    }
+}
+
+impl From<WriteError> for StoreError {
+    fn from(err: WriteError) -> StoreError {
+        StoreError::Io {
+            action: err.action,
+            path: err.path,
+            source: err.source,
         }
     }
 }
@@ -232,26 +245,23 @@ fn check_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
-/// Numbers the temporary files of this process, so that concurrent writes
-/// (threads of the blocking pool) never share one.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Writes `bytes` to `dir/name` atomically, without fsync; returns the path
 /// written.
 ///
-/// The bytes go to a new temporary file `dir/.name.<pid>.<n>.tmp`, which is
-/// then renamed over `dir/name`. Another process sees either the old file or
-/// the complete new one, never a mix. On any error the temporary file is
-/// removed, and an existing `dir/name` is left as it was. See the
-/// [module docs](self) for why there is no fsync; [`write_atomic_durable`]
-/// has one.
+/// The bytes go to a new temporary file in `dir` under an unpredictable
+/// name, which is then renamed over `dir/name` (see [`crate::atomic_file`]).
+/// Another process sees either the old file or the complete new one, never
+/// a mix; a symbolic link planted at `dir/name` is replaced, its target left
+/// as it was. On any error the temporary file is removed, and an existing
+/// `dir/name` is left as it was. See the [module docs](self) for why there
+/// is no fsync; [`write_atomic_durable`] has one.
 ///
 /// # Errors
 ///
 /// [`StoreError::InvalidName`] when `name` is empty, `.`, or contains a path
 /// separator, `..` or NUL (nothing is touched then); [`StoreError::Io`] naming
 /// the operation and path that failed (a missing folder, a full disk, no
-/// permission).
+/// permission, a folder in the way).
 ///
 /// # Examples
 ///
@@ -297,96 +307,19 @@ pub fn write_atomic_durable(dir: &Path, name: &str, bytes: &[u8]) -> Result<Path
 fn write(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<PathBuf, StoreError> {
     check_name(name)?;
     let target = dir.join(name);
-    let (temp_path, mut file) = create_temp(dir, name)?;
-
-    // From here on, every failure removes the temporary file.
-    let io_err = |action, path: &Path, source| StoreError::Io {
-        action,
-        path: path.to_owned(),
-        source,
+    let written = if durable {
+        atomic_file::write_durable(&target, bytes)
+    } else {
+        atomic_file::write(&target, bytes)
     };
-    let result = (|| {
-        file.write_all(bytes)
-            .map_err(|e| io_err("write", &temp_path, e))?;
-        if durable {
-            file.sync_all().map_err(|e| io_err("sync", &temp_path, e))?;
-        }
-        drop(file);
-        fs::rename(&temp_path, &target).map_err(|e| io_err("rename", &target, e))
-    })();
-    if let Err(err) = result {
-        // Best effort: the error that matters is the one being returned.
-        let _ = fs::remove_file(&temp_path);
-        return Err(err);
-    }
-    if durable {
-        // Make the rename itself durable (the folder's entry).
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_err("sync", dir, e))?;
-    }
-    Ok(target)
-}
-
-/// Creates a new, unique temporary file next to where `name` will go.
-fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File), StoreError> {
-    let pid = std::process::id();
-    loop {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{name}.{pid}.{n}.tmp"));
-        // `create_new` fails rather than reuse a file left by a crashed run
-        // that had the same pid: then the next number is tried.
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "create",
-                    path,
-                    source,
-                });
-            }
-        }
-    }
+    Ok(written?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A fresh folder under the system's temporary folder, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(test: &str) -> TempDir {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir()
-                .join(format!("evloop-store-{test}-{}-{n}", std::process::id()));
-            fs::create_dir_all(&path).expect("create a temporary folder");
-            TempDir(path)
-        }
-
-        /// The names in the folder, sorted.
-        fn names(&self) -> Vec<String> {
-            let mut names: Vec<String> = fs::read_dir(&self.0)
-                .expect("list the folder")
-                .map(|e| {
-                    e.expect("an entry")
-                        .file_name()
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .collect();
-            names.sort();
-            names
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::atomic_file::test_dir::TempDir;
+    use std::fs;
 
     #[test]
     fn names_come_from_the_index_only() {
@@ -398,7 +331,7 @@ mod tests {
 
     #[test]
     fn writes_and_overwrites_leaving_only_the_file() {
-        let dir = TempDir::new("overwrite");
+        let dir = TempDir::new("store-overwrite");
         let path = write_atomic(&dir.0, "image_1.jpg", b"old contents").expect("first write");
         assert_eq!(path, dir.0.join("image_1.jpg"));
         assert_eq!(fs::read(&path).expect("read"), b"old contents");
@@ -412,7 +345,7 @@ mod tests {
 
     #[test]
     fn refuses_names_that_leave_the_folder() {
-        let dir = TempDir::new("names");
+        let dir = TempDir::new("store-names");
         let outside = dir.0.join("sub");
         fs::create_dir(&outside).expect("create sub");
         let inside = outside.join("in");
@@ -445,7 +378,7 @@ mod tests {
 
     #[test]
     fn a_missing_folder_is_an_error_naming_the_path() {
-        let dir = TempDir::new("missing");
+        let dir = TempDir::new("store-missing");
         let missing = dir.0.join("no-such-folder");
         let err = write_atomic(&missing, "image_1.jpg", b"x").unwrap_err();
         match &err {
@@ -467,7 +400,7 @@ mod tests {
 
     #[test]
     fn a_failed_rename_removes_the_temporary_file_and_keeps_the_target() {
-        let dir = TempDir::new("rename");
+        let dir = TempDir::new("store-rename");
         // The target is a folder with something in it: renaming a file over
         // it fails after the temporary file has been written.
         let target = dir.0.join("image_2.jpg");
@@ -479,7 +412,7 @@ mod tests {
             matches!(
                 err,
                 StoreError::Io {
-                    action: "rename",
+                    action: "rename onto",
                     ..
                 }
             ),
@@ -491,7 +424,7 @@ mod tests {
 
     #[test]
     fn concurrent_writers_never_share_a_temporary_file() {
-        let dir = TempDir::new("concurrent");
+        let dir = TempDir::new("store-concurrent");
         let payloads: Vec<Vec<u8>> = (0..4u8).map(|t| vec![t; 64 * 1024]).collect();
         std::thread::scope(|s| {
             for payload in &payloads {

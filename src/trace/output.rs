@@ -174,6 +174,10 @@ impl TraceArgs {
     /// Writes the files asked for; returns the paths written. The summary
     /// is not printed here (see [`report`](TraceArgs::report)).
     ///
+    /// Each file is written whole under a temporary name beside it, then
+    /// renamed over the path given ([`crate::atomic_file`]): a symbolic link
+    /// at that path is replaced by the file, never written through.
+    ///
     /// # Errors
     ///
     /// A file that cannot be written (the error names it), or a picture
@@ -244,11 +248,14 @@ fn without_render(path: &Path) -> io::Error {
     )
 }
 
+/// Writes `contents` to `path` through [`crate::atomic_file`]: a new file
+/// beside it, renamed over it, so a symbolic link at `path` is replaced, its
+/// target left alone, and a folder in the way is an error naming `path`.
 fn write_file(path: &Path, contents: &str) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))?;
     }
-    std::fs::write(path, contents)
-        .map_err(|e| io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+    crate::atomic_file::write(path, contents.as_bytes())?;
+    Ok(())
 }

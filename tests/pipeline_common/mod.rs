@@ -382,3 +382,40 @@ fn wait_for_close(stream: &mut TcpStream) {
     let mut sink = [0u8; 1024];
     while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
 }
+
+/// Runs the demo binary with `args` and the environment variables `env`
+/// (an inherited `EVLOOP_TRACE` removed), killing it if it runs past
+/// `limit` of real time: a hung demo fails the test instead of hanging it.
+/// This is a watchdog, not a timing assertion.
+pub fn demo(args: &[&str], env: &[(&str, &str)], limit: Duration) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evloop"))
+        .args(args)
+        .env_remove("EVLOOP_TRACE")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the demo binary starts");
+    let started = std::time::Instant::now();
+    while child
+        .try_wait()
+        .expect("the child can be waited for")
+        .is_none()
+    {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child
+                .wait_with_output()
+                .expect("the killed child is reaped");
+            panic!(
+                "watchdog: `evloop {}` did not finish within {limit:?}; stderr:\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the child's output")
+}
