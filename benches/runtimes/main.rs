@@ -99,6 +99,11 @@ fn print_list(rows: &[Workload]) {
 fn print_preamble(options: &Options) {
     let limit = machine::raise_fd_limit();
     let show = |n: Option<u64>| n.map_or("unlimited".to_string(), |n| n.to_string());
+    let needed = options.sizes().load.connections as u64 + net::FD_MARGIN;
+    let enough = match limit.soft {
+        Some(soft) if soft < needed => format!("NOT ENOUGH for tcp-10k, which needs {needed}"),
+        _ => format!("tcp-10k needs {needed} in each of its two processes"),
+    };
     let load = machine::load_average().map_or("?".to_string(), |l| format!("{l:.2}"));
     let lines = [
         "evloop vs tokio (current_thread) vs smol (LocalExecutor)".to_string(),
@@ -107,7 +112,8 @@ fn print_preamble(options: &Options) {
         format!("machine: {}", machine::describe()),
         format!("load average at start: {load} (above the core count, runs waited for a CPU)"),
         format!(
-            "file descriptors per process: {} (hard limit {}); listen backlog capped at {} (net.core.somaxconn)",
+            "file descriptors per process: {} (hard limit {}; {enough}); listen backlog capped at {} \
+             (net.core.somaxconn)",
             show(limit.soft),
             show(limit.hard),
             show(machine::somaxconn())
