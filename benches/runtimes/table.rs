@@ -249,7 +249,7 @@ pub fn print_summary(title: &str, judged: &[Judged]) {
         .iter()
         .filter(|j| j.verdict.misses_target(j.ratio))
         .map(|j| match j.ratio {
-            Some(ratio) => format!("{} ({ratio:.2})", j.line),
+            Some(ratio) => format!("{} ({ratio:.3})", j.line),
             None => format!("{} ({})", j.line, j.verdict.text()),
         })
         .collect();
