@@ -78,18 +78,13 @@ pub fn client_main(args: &[String]) -> Result<(), BenchError> {
         plan.connections as u64 + FD_MARGIN,
         "the tcp-10k load client",
     )?;
-    let io_fail = |what: &str| {
-        let what = what.to_string();
-        move |error: io::Error| BenchError::Machine {
-            what: format!("load client: {what}"),
-            detail: error.to_string(),
-        }
-    };
-    let mut poll = Poll::new().map_err(io_fail("creating the poller"))?;
+    let mut poll = Poll::new().map_err(|error| BenchError::Machine {
+        what: "load client: creating the poller".to_string(),
+        detail: error.to_string(),
+    })?;
     let mut events = Events::with_capacity(1_024);
     let mut connections = connect_all(&plan, &mut poll, &mut events)?;
-    let (trips, missed) = run_rounds(&plan, &mut poll, &mut events, &mut connections)?;
-    let mut rtts: Vec<Duration> = trips;
+    let (mut rtts, missed) = run_rounds(&plan, &mut poll, &mut events, &mut connections)?;
     rtts.sort_unstable();
     let at = |fraction: f64| {
         rtts.get(((rtts.len() as f64 * fraction).ceil() as usize).saturating_sub(1))
