@@ -1,4 +1,4 @@
-//! What tracing costs: the micro benchmarks of `benches/runtimes.rs` (spawn,
+//! What tracing costs: the micro benchmarks of `benches/runtimes/` (spawn,
 //! yield, ping-pong) on evloop with tracing off and on.
 //!
 //! ```text
@@ -11,7 +11,7 @@
 //! # The columns
 //!
 //! - `default`: `Runtime::new()`, exactly what the evloop column of
-//!   `benches/runtimes.rs` measures (tracing off unless `EVLOOP_TRACE` is set);
+//!   `benches/runtimes/` measures (tracing off unless `EVLOOP_TRACE` is set);
 //! - `off`: `Runtime::builder().trace(false)`;
 //! - `on`: `Runtime::builder().trace(true)`: every spawn, poll and wake is
 //!   recorded.
@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use futures_channel::mpsc;
 use futures_lite::StreamExt;
 
-/// Tasks spawned and joined by the `spawn` row (as in `runtimes.rs`).
+/// Tasks spawned and joined by the `spawn` row (as in `benches/runtimes/`).
 const SPAWN_TASKS: u64 = 100_000;
 /// Tasks in the `yield` row.
 const YIELD_TASKS: u64 = 1_000;
@@ -62,7 +62,7 @@ const SMOKE_SCALE: u64 = 100;
 /// How a runtime of one column is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
-    /// `Runtime::new()`, as the harness of `runtimes.rs` builds it.
+    /// `Runtime::new()`, as the harness of `benches/runtimes/` builds it.
     Default,
     /// Tracing explicitly off.
     Off,
