@@ -12,7 +12,8 @@
 //!
 //! The layers (DESIGN.md): the app → `http` → `net`/`io`, `sync`,
 //! `offload`, `time`, `fs`, `combine` → `runtime` → `task`, with the trace's
-//! data model at the bottom.
+//! data model at the bottom (it reaches only `atomic_file`, the careful way
+//! to write a file, which imports nothing).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -249,7 +250,9 @@ fn no_two_modules_import_each_other() {
 /// import anything that makes no circle.
 const BELOW: &[(&str, &[&str])] = &[
     ("task", &[]),
-    ("trace", &[]),
+    // The one careful way to write a file, which itself imports nothing.
+    ("atomic_file", &[]),
+    ("trace", &["atomic_file"]),
     ("runtime", &["task", "trace"]),
     ("time", &["runtime", "task", "trace"]),
     ("offload", &["runtime", "task", "trace"]),

@@ -155,7 +155,7 @@ impl<'a> Handle<'a> {
         let any: Rc<dyn std::any::Any> = dispatch;
         Ok(any
             .downcast::<T>()
-            .expect("a loop has one kind of reactor, made by crate::io"))
+            .expect("a loop has one kind of reactor, the io module's"))
     }
 
     /// A source was registered with the poller (the loop counts them, to
