@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::{BodyDecoder, Framing};
-use super::conn::Conn;
+use super::conn::{Conn, Fill};
 use super::deadline::Deadline;
 use super::error::{ErrorKind, HttpError, Phase};
 use super::head::{DEFAULT_MAX_HEAD, ResponseHead, get_request};
@@ -385,11 +385,13 @@ impl Client {
             }
             let before = conn.unread().len();
             let read = deadline.run(Phase::ReadHead, conn.fill()).await;
+            // However the server closed (with or without TLS's
+            // close_notify), a head that is not complete is an error.
             match read {
-                Ok(0) if before == 0 => {
+                Ok(Fill::Closed | Fill::ClosedWithoutCloseNotify) if before == 0 => {
                     return Err(early(ErrorKind::HeadTruncated { received: 0 }.into()));
                 }
-                Ok(0) => {
+                Ok(Fill::Closed | Fill::ClosedWithoutCloseNotify) => {
                     // Closed mid-head: a parse error, if the bytes show
                     // one, says more than "truncated".
                     return Err(late(
@@ -399,7 +401,7 @@ impl Client {
                         },
                     ));
                 }
-                Ok(_) => {}
+                Ok(Fill::Data(_)) => {}
                 Err(error) if before == 0 && !timed_out(&error) => return Err(early(error)),
                 Err(error) => return Err(late(error)),
             }
