@@ -33,6 +33,7 @@ use super::deadline::Deadline;
 use super::error::{ErrorKind, HttpError, Phase};
 use super::head::{DEFAULT_MAX_HEAD, ResponseHead, get_request};
 use super::pool::{Pool, PoolKey};
+use super::redirect::Redirects;
 use super::response::Response;
 use super::tls;
 use super::url::Url;
@@ -233,9 +234,9 @@ impl Client {
     pub async fn get(&self, url: &str) -> Result<Response, HttpError> {
         let config = &self.inner.config;
         let deadline = Deadline::request(config.timeout);
-        let mut chain = vec![Url::parse(url)?];
+        let mut redirects = Redirects::new(Url::parse(url)?, config.max_redirects);
         loop {
-            let current = chain.last().expect("the chain starts with one URL").clone();
+            let current = redirects.current().clone();
             let response = self
                 .fetch(&current, &deadline)
                 .await
@@ -243,35 +244,14 @@ impl Client {
             if !config.follow_redirects || !response.head().is_redirect() {
                 return Ok(response);
             }
-            let next = match response.head().location() {
-                Ok(Some(location)) => current.join(location)?,
+            match response.head().location() {
+                Ok(Some(location)) => redirects.follow(location)?,
                 // A redirect status without a Location is the answer itself.
                 Ok(None) => return Ok(response),
                 Err(e) => return Err(e.with_url(&current)),
             };
-            let refuse = |kind: ErrorKind| Err(HttpError::new(kind).with_url(&current));
-            if current.is_https() && !next.is_https() {
-                return refuse(ErrorKind::InsecureRedirect {
-                    to: next.to_string(),
-                });
-            }
-            let seen = chain.contains(&next);
-            let too_many = chain.len() > config.max_redirects;
-            if seen || too_many {
-                let mut urls: Vec<String> = chain.iter().map(Url::to_string).collect();
-                urls.push(next.to_string());
-                return refuse(if seen {
-                    ErrorKind::RedirectLoop { chain: urls }
-                } else {
-                    ErrorKind::TooManyRedirects {
-                        limit: config.max_redirects,
-                        chain: urls,
-                    }
-                });
-            }
             // Keep the connection if the redirect's body is already here.
             response.discard();
-            chain.push(next);
         }
     }
 

@@ -17,6 +17,7 @@ mod deadline;
 pub mod error;
 pub mod head;
 mod pool;
+pub(crate) mod redirect;
 mod response;
 pub mod server;
 mod tls;
