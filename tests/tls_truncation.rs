@@ -47,7 +47,9 @@ fn serve(
     end: End,
 ) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("a bound listener has an address");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
     let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = accepted.clone();
     let replies = Arc::new(replies);
@@ -63,7 +65,11 @@ fn serve(
                     if !read_request(&mut stream) {
                         return;
                     }
-                    if stream.write_all(reply).and_then(|()| stream.flush()).is_err() {
+                    if stream
+                        .write_all(reply)
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -136,11 +142,7 @@ fn a_close_delimited_body_cut_without_close_notify_is_an_error_naming_truncation
 #[test]
 fn a_close_delimited_body_ended_by_close_notify_is_whole() {
     let (cert, tls) = self_signed();
-    let (addr, _) = serve(
-        tls,
-        vec![until_close(b"the whole of it")],
-        End::CloseNotify,
-    );
+    let (addr, _) = serve(tls, vec![until_close(b"the whole of it")], End::CloseNotify);
     let body = run("close-delimited, close_notify", async {
         fetch(&client(&cert), &format!("https://{addr}/whole")).await
     })

@@ -13,6 +13,7 @@
 pub mod body;
 mod client;
 mod conn;
+mod connection_table;
 mod deadline;
 pub mod error;
 pub mod head;

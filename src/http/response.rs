@@ -280,9 +280,7 @@ impl Response {
         if conn.unread().is_empty() {
             match self.deadline.run(Phase::ReadBody, conn.fill()).await? {
                 Fill::Data(_) => {}
-                Fill::ClosedWithoutCloseNotify
-                    if self.decoder.framing() == Framing::UntilClose =>
-                {
+                Fill::ClosedWithoutCloseNotify if self.decoder.framing() == Framing::UntilClose => {
                     // Only the close says where this body ends, and over TLS
                     // a close without close_notify proves nothing: whoever
                     // cut the connection could have cut the body.
