@@ -123,19 +123,19 @@ fn get_blocking(
             .call()
             .map_err(|e| e.to_string())?;
         let status = response.status();
-        if redirect::is_followed(status.as_u16()) {
-            if let Some(location) = response.headers().get("location") {
-                let location = location.to_str().map_err(|_| {
-                    HttpError::new(ErrorKind::HeaderNotUtf8 { name: "Location" })
-                        .with_url(&current)
-                        .to_string()
-                })?;
-                redirects.follow(location).map_err(|e| e.to_string())?;
-                // The redirect's body is not wanted: dropping the response
-                // closes its connection rather than reading it.
-                continue;
-            }
-            // A redirect without a Location is the final answer.
+        // A redirect without a Location is the final answer.
+        if redirect::is_followed(status.as_u16())
+            && let Some(location) = response.headers().get("location")
+        {
+            let location = location.to_str().map_err(|_| {
+                HttpError::new(ErrorKind::HeaderNotUtf8 { name: "Location" })
+                    .with_url(&current)
+                    .to_string()
+            })?;
+            redirects.follow(location).map_err(|e| e.to_string())?;
+            // The redirect's body is not wanted: dropping the response
+            // closes its connection rather than reading it.
+            continue;
         }
         if !is_image_status(status.as_u16()) {
             return Err(status_error(
