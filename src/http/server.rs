@@ -89,7 +89,6 @@ const SMALL_BODY: usize = 4 * 1024;
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
 /// use evloop::http::server::{DEFAULT_HEAD_LIMIT, DEFAULT_MAX_CONNECTIONS, ServerConfig};
 ///
 /// let config = ServerConfig::default();
