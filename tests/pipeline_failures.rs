@@ -2,9 +2,9 @@
 //! path per kind of trouble, all in one run with good pictures mixed in.
 //! Each bad picture ends in the right error for it (the stage, and a reason
 //! that names what went wrong and the URL), promptly; the good ones in the
-//! same run succeed; and nothing is written but the originals and edge maps
-//! of the pictures that got that far: no temporary file, no edge map of a
-//! failed picture.
+//! same run succeed; and nothing is left but the originals and edge maps of
+//! the pictures that succeeded: no temporary file, no edge map of a failed
+//! picture, and no original of one that did not decode.
 //!
 //! The async variants (evloop's client) and the sync variant (ureq) both run
 //! it. Decoding is the pipeline's own in both, so decode errors must match
@@ -409,11 +409,12 @@ fn misbehaving_run(name: &str, client: Client, run: impl FnOnce(Job) -> Report) 
     }
     assert!(wrong.is_empty(), "{name}: {wrong:#?}");
 
-    // Nothing but the originals that arrived and the edge maps of the
-    // pictures that succeeded: no temporary file, no half file.
+    // Nothing but the originals and edge maps of the pictures that
+    // succeeded: no temporary file, no half file, and no original of a
+    // download that did not decode (it arrived, and was removed).
     assert_eq!(
         tree(dir.path()),
-        expected_tree(&downloaded, &processed),
+        expected_tree(&processed, &processed),
         "{name}"
     );
     // The progress reports agree with the outcomes.

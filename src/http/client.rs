@@ -28,11 +28,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::{BodyDecoder, Framing};
-use super::conn::Conn;
+use super::conn::{Conn, Fill};
 use super::deadline::Deadline;
 use super::error::{ErrorKind, HttpError, Phase};
 use super::head::{DEFAULT_MAX_HEAD, ResponseHead, get_request};
 use super::pool::{Pool, PoolKey};
+use super::redirect::Redirects;
 use super::response::Response;
 use super::tls;
 use super::url::Url;
@@ -233,9 +234,9 @@ impl Client {
     pub async fn get(&self, url: &str) -> Result<Response, HttpError> {
         let config = &self.inner.config;
         let deadline = Deadline::request(config.timeout);
-        let mut chain = vec![Url::parse(url)?];
+        let mut redirects = Redirects::new(Url::parse(url)?, config.max_redirects);
         loop {
-            let current = chain.last().expect("the chain starts with one URL").clone();
+            let current = redirects.current().clone();
             let response = self
                 .fetch(&current, &deadline)
                 .await
@@ -243,35 +244,14 @@ impl Client {
             if !config.follow_redirects || !response.head().is_redirect() {
                 return Ok(response);
             }
-            let next = match response.head().location() {
-                Ok(Some(location)) => current.join(location)?,
+            match response.head().location() {
+                Ok(Some(location)) => redirects.follow(location)?,
                 // A redirect status without a Location is the answer itself.
                 Ok(None) => return Ok(response),
                 Err(e) => return Err(e.with_url(&current)),
             };
-            let refuse = |kind: ErrorKind| Err(HttpError::new(kind).with_url(&current));
-            if current.is_https() && !next.is_https() {
-                return refuse(ErrorKind::InsecureRedirect {
-                    to: next.to_string(),
-                });
-            }
-            let seen = chain.contains(&next);
-            let too_many = chain.len() > config.max_redirects;
-            if seen || too_many {
-                let mut urls: Vec<String> = chain.iter().map(Url::to_string).collect();
-                urls.push(next.to_string());
-                return refuse(if seen {
-                    ErrorKind::RedirectLoop { chain: urls }
-                } else {
-                    ErrorKind::TooManyRedirects {
-                        limit: config.max_redirects,
-                        chain: urls,
-                    }
-                });
-            }
             // Keep the connection if the redirect's body is already here.
             response.discard();
-            chain.push(next);
         }
     }
 
@@ -385,11 +365,13 @@ impl Client {
             }
             let before = conn.unread().len();
             let read = deadline.run(Phase::ReadHead, conn.fill()).await;
+            // However the server closed (with or without TLS's
+            // close_notify), a head that is not complete is an error.
             match read {
-                Ok(0) if before == 0 => {
+                Ok(Fill::Closed | Fill::ClosedWithoutCloseNotify) if before == 0 => {
                     return Err(early(ErrorKind::HeadTruncated { received: 0 }.into()));
                 }
-                Ok(0) => {
+                Ok(Fill::Closed | Fill::ClosedWithoutCloseNotify) => {
                     // Closed mid-head: a parse error, if the bytes show
                     // one, says more than "truncated".
                     return Err(late(
@@ -399,7 +381,7 @@ impl Client {
                         },
                     ));
                 }
-                Ok(_) => {}
+                Ok(Fill::Data(_)) => {}
                 Err(error) if before == 0 && !timed_out(&error) => return Err(early(error)),
                 Err(error) => return Err(late(error)),
             }

@@ -17,7 +17,7 @@ use rustls::ClientConfig;
 use super::deadline::Deadline;
 use super::error::{HttpError, Phase};
 use super::pool::PoolKey;
-use super::tls::TlsStream;
+use super::tls::{TlsRead, TlsStream};
 use super::url::Url;
 use crate::net::TcpStream;
 
@@ -31,6 +31,22 @@ enum Transport {
     Plain(TcpStream),
     /// Boxed: a rustls connection is large, and a `Conn` moves often.
     Tls(Box<TlsStream>),
+}
+
+/// What one [`Conn::fill`] brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "the end of the stream comes in two kinds, and the framing decides what each means"]
+pub(crate) enum Fill {
+    /// This many bytes were appended to the unread bytes (never 0).
+    Data(usize),
+    /// The server closed the connection as cleanly as the transport can
+    /// say: a TCP FIN on a plain connection, a `close_notify` alert on TLS.
+    Closed,
+    /// A TLS connection's TCP stream ended without `close_notify`. Nothing
+    /// proves that the server meant the data to end there: a body delimited
+    /// by the connection's close must be refused as truncated; a body with
+    /// its own framing (`Content-Length`, chunked) is judged by that.
+    ClosedWithoutCloseNotify,
 }
 
 /// A connection: the transport, its origin, and unread bytes.
@@ -101,13 +117,20 @@ impl Conn {
     }
 
     /// Reads once (at most [`READ_SIZE`] bytes) and appends to the unread
-    /// bytes; `Ok(0)` when the server closed the connection.
+    /// bytes; or says how the server closed the connection (see [`Fill`]).
     ///
     /// Cancel safe: dropped midway, it has appended nothing.
-    pub(crate) async fn fill(&mut self) -> io::Result<usize> {
+    pub(crate) async fn fill(&mut self) -> io::Result<Fill> {
         let n = match &mut self.transport {
-            Transport::Plain(tcp) => tcp.read(&mut self.scratch).await?,
-            Transport::Tls(tls) => tls.read(&mut self.scratch).await?,
+            Transport::Plain(tcp) => match tcp.read(&mut self.scratch).await? {
+                0 => return Ok(Fill::Closed),
+                n => n,
+            },
+            Transport::Tls(tls) => match tls.read(&mut self.scratch).await? {
+                TlsRead::Data(n) => n,
+                TlsRead::Closed => return Ok(Fill::Closed),
+                TlsRead::ClosedWithoutCloseNotify => return Ok(Fill::ClosedWithoutCloseNotify),
+            },
         };
         if self.start > 0 && self.start * 2 >= self.buf.len() {
             // Most of the buffer is used up: move the rest to the front.
@@ -115,7 +138,7 @@ impl Conn {
             self.start = 0;
         }
         self.buf.extend_from_slice(&self.scratch[..n]);
-        Ok(n)
+        Ok(Fill::Data(n))
     }
 
     /// The bytes read but not used yet.

@@ -321,6 +321,15 @@ pub enum ErrorKind {
         /// body that had not reached its last chunk.
         expected: Option<u64>,
     },
+    /// A TLS connection ended without the server's `close_notify` alert
+    /// while the body was delimited by the connection's close (no
+    /// `Content-Length`, not chunked). Only `close_notify` proves where such
+    /// a body ends; a bare TCP close can be forged by anyone on the path, so
+    /// the body may have been cut short and is refused.
+    TlsTruncated {
+        /// Body bytes received before the close.
+        received: u64,
+    },
     /// A [`BodyDecoder`](super::body::BodyDecoder) was used again after it
     /// returned an error.
     DecoderPoisoned,
@@ -525,6 +534,11 @@ impl fmt::Display for ErrorKind {
             } => write!(
                 f,
                 "chunked body ended after {received} bytes, before its last chunk"
+            ),
+            ErrorKind::TlsTruncated { received } => write!(
+                f,
+                "body truncated: the TLS connection ended without close_notify after \
+                 {received} bytes of a body that only the close delimits"
             ),
             ErrorKind::DecoderPoisoned => {
                 write!(f, "body decoder used again after it reported an error")

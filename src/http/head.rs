@@ -356,7 +356,7 @@ impl ResponseHead {
     /// # Ok::<(), evloop::http::HttpError>(())
     /// ```
     pub fn is_redirect(&self) -> bool {
-        matches!(self.status, 301 | 302 | 303 | 307 | 308)
+        super::redirect::is_followed(self.status)
     }
 
     /// Whether the server lets the connection be reused after this

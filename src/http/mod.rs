@@ -13,10 +13,12 @@
 pub mod body;
 mod client;
 mod conn;
+mod connection_table;
 mod deadline;
 pub mod error;
 pub mod head;
 mod pool;
+pub(crate) mod redirect;
 mod response;
 pub mod server;
 mod tls;

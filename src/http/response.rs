@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::body::{BodyDecoder, Framing};
-use super::conn::{Conn, READ_SIZE};
+use super::conn::{Conn, Fill, READ_SIZE};
 use super::deadline::Deadline;
 use super::error::{ErrorKind, HttpError, Phase};
 use super::head::ResponseHead;
@@ -209,7 +209,9 @@ impl Response {
     /// With the URL attached: a framing error from the
     /// [`BodyDecoder`] (such as [`ErrorKind::BadChunkSize`] or
     /// [`ErrorKind::BodyTooLarge`]), [`ErrorKind::BodyTruncated`] if the
-    /// server closes early, [`ErrorKind::Timeout`] when the request's
+    /// server closes early, [`ErrorKind::TlsTruncated`] if a TLS server's
+    /// connection ends without `close_notify` while the body is delimited
+    /// by the close, [`ErrorKind::Timeout`] when the request's
     /// deadline passes, [`ErrorKind::Io`]. After an error the connection is
     /// closed, and later calls return [`ErrorKind::DecoderPoisoned`].
     ///
@@ -276,13 +278,25 @@ impl Response {
             .as_mut()
             .ok_or(HttpError::new(ErrorKind::DecoderPoisoned))?;
         if conn.unread().is_empty() {
-            let n = self.deadline.run(Phase::ReadBody, conn.fill()).await?;
-            if n == 0 {
-                // The server closed: the end of a close-delimited body, or
-                // a truncated one.
-                self.decoder.eof()?;
-                self.finish();
-                return Ok(false);
+            match self.deadline.run(Phase::ReadBody, conn.fill()).await? {
+                Fill::Data(_) => {}
+                Fill::ClosedWithoutCloseNotify if self.decoder.framing() == Framing::UntilClose => {
+                    // Only the close says where this body ends, and over TLS
+                    // a close without close_notify proves nothing: whoever
+                    // cut the connection could have cut the body.
+                    return Err(HttpError::new(ErrorKind::TlsTruncated {
+                        received: self.decoder.received(),
+                    }));
+                }
+                Fill::Closed | Fill::ClosedWithoutCloseNotify => {
+                    // The server closed: the end of a close-delimited body,
+                    // or a truncated one, which the framing tells (a
+                    // `Content-Length` or chunked body that is not complete
+                    // is an error, however the connection ended).
+                    self.decoder.eof()?;
+                    self.finish();
+                    return Ok(false);
+                }
             }
         }
         let unread = conn.unread();

@@ -33,6 +33,19 @@ pub(crate) struct TlsStream {
     tls: ClientConnection,
 }
 
+/// What one [`TlsStream::read`] brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TlsRead {
+    /// This many plaintext bytes (0 only for an empty buffer).
+    Data(usize),
+    /// The server sent `close_notify`: the stream ended where the server
+    /// meant it to.
+    Closed,
+    /// The TCP connection ended without `close_notify`: the stream may have
+    /// been cut short by whoever closed it.
+    ClosedWithoutCloseNotify,
+}
+
 /// The socket seen as blocking-style `Read`/`Write` that never blocks: what
 /// rustls's `read_tls`/`write_tls` expect. `WouldBlock` passes through.
 struct Nonblocking<'a>(&'a TcpStream);
@@ -94,19 +107,29 @@ impl TlsStream {
         Ok(stream)
     }
 
-    /// Reads decrypted bytes into `buf`; `Ok(0)` when the server closed the
-    /// connection (with or without a `close_notify` alert: HTTP framing,
-    /// not TLS, says whether the body was complete).
+    /// Reads decrypted bytes into `buf`.
+    ///
+    /// The end of the stream comes in two kinds, and they are kept apart:
+    /// [`TlsRead::Closed`] once the server sent its `close_notify` alert
+    /// (an end it authenticated), [`TlsRead::ClosedWithoutCloseNotify`]
+    /// when the TCP connection ended without one. Only the first proves
+    /// that nothing was cut off: anyone on the path can forge a TCP FIN.
+    /// Which kind matters depends on the HTTP framing, so the caller
+    /// decides (see [`Conn::fill`](super::conn::Conn::fill)).
     ///
     /// Returns `Pending` only while the socket has nothing to read; the
     /// reactor wakes the task. Cancel safe: a dropped read loses no bytes,
     /// since rustls keeps what it decrypted.
-    pub(crate) async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub(crate) async fn read(&mut self, buf: &mut [u8]) -> io::Result<TlsRead> {
         loop {
             match self.tls.reader().read(buf) {
-                Ok(n) => return Ok(n),
+                Ok(0) if !buf.is_empty() => return Ok(TlsRead::Closed),
+                Ok(n) => return Ok(TlsRead::Data(n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                // rustls's word for "the socket ended before close_notify".
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(TlsRead::ClosedWithoutCloseNotify);
+                }
                 Err(e) => return Err(e),
             }
             // Nothing decrypted yet: send anything rustls wants sent (a key

@@ -40,6 +40,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::synth;
+use crate::combine::Either;
 use crate::http::server::{self, Request, Response, ServerConfig, ServerStats, Service};
 use crate::net::TcpListener;
 use crate::sync::oneshot;
@@ -86,6 +87,7 @@ pub struct ImageHostBuilder {
     latency: Duration,
     port: u16,
     idle_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Default for ImageHostBuilder {
@@ -97,6 +99,7 @@ impl Default for ImageHostBuilder {
             latency: DEFAULT_LATENCY,
             port: 0,
             idle_timeout: server::DEFAULT_IDLE_TIMEOUT,
+            max_connections: server::DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -138,6 +141,26 @@ impl ImageHostBuilder {
         self
     }
 
+    /// Keep at most `n` connections open (default
+    /// [`server::DEFAULT_MAX_CONNECTIONS`], 512; at least 1). A client
+    /// connecting beyond it takes the place of the connection idle longest;
+    /// above three quarters of it, idle connections are closed after
+    /// [`server::DEFAULT_PRESSURE_IDLE_TIMEOUT`] (see
+    /// [`ServerConfig`]).
+    pub fn max_connections(mut self, n: usize) -> ImageHostBuilder {
+        self.max_connections = n;
+        self
+    }
+
+    /// The server's limits, from these settings.
+    fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            ..ServerConfig::default()
+        }
+    }
+
     /// Draws the images, binds `127.0.0.1:port`, starts the server thread,
     /// and returns once the server is accepting connections.
     ///
@@ -168,10 +191,7 @@ impl ImageHostBuilder {
             latency: self.latency,
             stats: stats.clone(),
         };
-        let config = ServerConfig {
-            idle_timeout: self.idle_timeout,
-            ..ServerConfig::default()
-        };
+        let config = self.server_config();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_stats = stats.clone();
         let thread = thread::Builder::new()
@@ -233,7 +253,9 @@ impl ImageHostBuilder {
                 self.idle_timeout
             ));
         }
-        Ok(())
+        self.server_config()
+            .validate()
+            .map_err(|e| io::Error::new(e.kind(), format!("image host: {e}")))
     }
 }
 
@@ -253,7 +275,7 @@ impl ImageHostBuilder {
 /// assert_eq!(host.url(2), format!("{}/image_2.jpg", host.base_url()));
 ///
 /// let mut client = std::net::TcpStream::connect(host.addr()).unwrap();
-/// client.write_all(b"GET /image_2.jpg?ts=1 HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+/// client.write_all(b"GET /image_2.jpg?ts=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
 /// let mut reply = Vec::new();
 /// client.read_to_end(&mut reply).unwrap();
 /// assert!(reply.starts_with(b"HTTP/1.1 200 OK\r\n"));
@@ -272,7 +294,7 @@ pub struct ImageHost {
 
 impl ImageHost {
     /// A builder with the defaults: 12 images of 1920×1080, 300 ms latency,
-    /// any free port, 30 s idle timeout.
+    /// any free port, 30 s idle timeout, at most 512 connections.
     pub fn builder() -> ImageHostBuilder {
         ImageHostBuilder::default()
     }
@@ -564,7 +586,11 @@ fn server_thread(
         let _ = ready.send(Ok(()));
         let server = server::serve(listener, Rc::new(service), config, stats.server.clone());
         // Sent or dropped, the other end of `stopped` means the same: stop.
-        select(stopped, server).await;
+        if let Either::Right(Err(e)) = select(stopped, server).await {
+            // `build` validated the config, so this is not expected; but
+            // a host that stopped serving must say why.
+            eprintln!("image host: the server stopped: {e}");
+        }
     });
     // Dropping the runtime cancels every connection task on this thread and
     // closes their sockets; the listener went with the `serve` future.

@@ -12,9 +12,13 @@ use super::edge::edge_map;
 use super::job::{Item, ItemError, Job, Stage};
 use super::store::{encode_edge_map, original_name, processed_name, write_atomic};
 use crate::atomic_file::{self, AtomicFile};
-use crate::http::Client;
+use crate::http::redirect::{self, Redirects};
+use crate::http::{Client, ErrorKind, HttpError, Url};
 
 /// Downloads `item` with a blocking ureq agent and saves the original.
+///
+/// Only a final response whose status [is an image](is_image_status) is
+/// saved; any other fails the item with its status, and nothing is written.
 ///
 /// # Errors
 ///
@@ -34,7 +38,7 @@ fn download_blocking_inner(
     item: &Item,
 ) -> Result<PathBuf, ItemError> {
     let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
-    let response = agent.get(&item.url).call().map_err(|e| fail(&e))?;
+    let response = get_blocking(agent, job, &item.url).map_err(|e| fail(&e))?;
     let mut body = Vec::new();
     response
         .into_body()
@@ -51,14 +55,110 @@ fn download_blocking_inner(
     Ok(saved)
 }
 
+/// Whether a final response with this status is an image: a `2xx` that
+/// carries content. `204 No Content` and `205 Reset Content` carry none by
+/// definition, and `206 Partial Content` is a piece of one (the pipeline
+/// never asks for a range). Anything else (a redirect that could not be
+/// followed, `304`, a client or server error) is not an image, whatever its
+/// body looks like.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::steps::is_image_status;
+///
+/// assert!(is_image_status(200) && is_image_status(203));
+/// assert!(!is_image_status(204) && !is_image_status(302) && !is_image_status(500));
+/// ```
+pub fn is_image_status(status: u16) -> bool {
+    (200..300).contains(&status) && !matches!(status, 204..=206)
+}
+
+/// Why a final response that is not an image fails its item: the status,
+/// the reason phrase and the URL that answered, in the words of evloop's
+/// client (so that every variant says the same), and the rule.
+fn status_error(url: &Url, status: u16, reason: &str) -> String {
+    let error = HttpError::new(ErrorKind::Status {
+        status,
+        reason: reason.to_owned(),
+    })
+    .with_url(url);
+    format!("{error} (only a 2xx response with content is an image)")
+}
+
+/// GETs `url` with ureq, following redirects by the rules of evloop's
+/// client ([`crate::http::Client::get`]: the same statuses, the same
+/// limit, the same refusals, in the same words) within the job's deadline
+/// for the whole chain, and returns the final response if it is an image
+/// ([`is_image_status`]). ureq follows no redirect itself (see
+/// [`blocking_agent`]): it would fail a redirect without `Location` with its
+/// own words, and without the status.
+fn get_blocking(
+    agent: &ureq::Agent,
+    job: &Job,
+    url: &str,
+) -> Result<ureq::http::Response<ureq::Body>, String> {
+    let limit = job.request_timeout.min(UREQ_TIMEOUT_CAP);
+    // `None`: too far away to represent, which is no deadline at all.
+    let deadline = std::time::Instant::now().checked_add(limit);
+    let mut redirects = Redirects::new(
+        Url::parse(url).map_err(|e| e.to_string())?,
+        crate::http::DEFAULT_MAX_REDIRECTS,
+    );
+    loop {
+        let current = redirects.current().clone();
+        let left = match deadline {
+            Some(at) => at.saturating_duration_since(std::time::Instant::now()),
+            None => UREQ_TIMEOUT_CAP,
+        };
+        if left.is_zero() {
+            return Err(format!(
+                "{current}: timeout: the request deadline of {limit:?} elapsed"
+            ));
+        }
+        let response = agent
+            .get(current.to_string())
+            .config()
+            .timeout_global(Some(left))
+            .build()
+            .call()
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        // A redirect without a Location is the final answer.
+        if redirect::is_followed(status.as_u16())
+            && let Some(location) = response.headers().get("location")
+        {
+            let location = location.to_str().map_err(|_| {
+                HttpError::new(ErrorKind::HeaderNotUtf8 { name: "Location" })
+                    .with_url(&current)
+                    .to_string()
+            })?;
+            redirects.follow(location).map_err(|e| e.to_string())?;
+            // The redirect's body is not wanted: dropping the response
+            // closes its connection rather than reading it.
+            continue;
+        }
+        if !is_image_status(status.as_u16()) {
+            return Err(status_error(
+                &current,
+                status.as_u16(),
+                status.canonical_reason().unwrap_or(""),
+            ));
+        }
+        return Ok(response);
+    }
+}
+
 /// The longest deadline handed to ureq. ureq adds its timeout to the instant
 /// each request starts with `+`, which panics when the sum overflows (it does
 /// for `Duration::MAX`); a year is beyond any download and far below any
 /// overflow, so a longer timeout is cut to it.
 const UREQ_TIMEOUT_CAP: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
-/// A ureq agent configured like the async client: the job's per-request
-/// deadline, and status codes of 400 and above as errors. With extra root
+/// A ureq agent for [`download_blocking`]: the job's per-request deadline;
+/// no redirect followed and no status turned into an error by ureq itself,
+/// since `download_blocking` does both by the rules of evloop's client, so
+/// that every variant follows, refuses and reports alike. With extra root
 /// certificates (tests with a self-signed server) the agent trusts those
 /// instead of the built-in roots: ureq takes either its bundled roots or a
 /// list of its own, not both.
@@ -80,7 +180,10 @@ const UREQ_TIMEOUT_CAP: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// ```
 pub fn blocking_agent(job: &Job) -> ureq::Agent {
     let timeout = job.request_timeout.min(UREQ_TIMEOUT_CAP);
-    let mut config = ureq::Agent::config_builder().timeout_global(Some(timeout));
+    let mut config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .http_status_as_error(false);
     if !job.extra_roots.is_empty() {
         let roots = job
             .extra_roots
@@ -121,6 +224,9 @@ pub fn async_client(job: &Job) -> Result<Client, crate::http::HttpError> {
 /// is dropped midway, the file is removed as it is dropped (one `unlink` on
 /// the loop's thread).
 ///
+/// Only a final response whose status [is an image](is_image_status) is
+/// saved; any other fails the item with its status, and nothing is written.
+///
 /// # Errors
 ///
 /// The download (status, body, deadline) or the save failed; `job.progress`
@@ -138,11 +244,14 @@ async fn download_async_inner(
 ) -> Result<PathBuf, ItemError> {
     let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
     let save_err = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Save, e);
-    let mut response = client
-        .get(&item.url)
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| fail(&e))?;
+    let mut response = client.get(&item.url).await.map_err(|e| fail(&e))?;
+    if !is_image_status(response.status()) {
+        return Err(fail(&status_error(
+            response.url(),
+            response.status(),
+            response.reason(),
+        )));
+    }
     let target = job.originals.join(original_name(item.index));
     // The temporary file and a second handle to it for `evloop::fs`; the
     // `AtomicFile` keeps the name, and renames or removes it.
@@ -196,6 +305,10 @@ async fn on_pool<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 /// edge-detect, encode as a (greyscale) JPEG, save atomically. CPU-bound: run it on the
 /// CPU pool (or inline, in the sync variant).
 ///
+/// An original that does not decode is removed: the output folder never
+/// keeps something that is not a picture under a picture's name. (Should
+/// removing it fail, the error's reason says where it stayed and why.)
+///
 /// # Errors
 ///
 /// The original cannot be read or decoded, or the result cannot be saved;
@@ -243,8 +356,20 @@ fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<P
             format!("reading {}: {e}", original.display()),
         )
     })?;
-    let image =
-        decode_jpeg(&bytes, job.limits).map_err(|e| ItemError::new(item, Stage::Decode, e))?;
+    let image = decode_jpeg(&bytes, job.limits).map_err(|e| {
+        // What is not a picture is not kept under a picture's name: the
+        // original goes, and only if it cannot go does the reason say where
+        // it stayed.
+        let reason = match std::fs::remove_file(original) {
+            Ok(()) => e.to_string(),
+            Err(gone) if gone.kind() == std::io::ErrorKind::NotFound => e.to_string(),
+            Err(kept) => format!(
+                "{e} (the download is still at {}: removing it failed: {kept})",
+                original.display()
+            ),
+        };
+        ItemError::new(item, Stage::Decode, reason)
+    })?;
     let edges = edge_map(&image);
     let jpeg = encode_edge_map(&edges).map_err(|e| ItemError::new(item, Stage::Process, e))?;
     let saved = write_atomic(&job.processed, &processed_name(item.index), &jpeg)
