@@ -149,10 +149,16 @@ fn tail() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(any::<u8>(), 0..16)
 }
 
+/// What `ResponseHead::parse` answered, errors as text (see [`head_result`]).
+type HeadAnswer = Result<Option<(ResponseHead, usize)>, String>;
+
+/// What `parse_request` answered.
+type RequestAnswer = Result<Option<(Request, usize)>, Rejection>;
+
 /// A parse result in a comparable form: errors by their message, except
 /// that a bad status line's excerpt quotes what had arrived so far, so only
 /// its problem is compared.
-fn head_result(buf: &[u8], max_head: usize) -> Result<Option<(ResponseHead, usize)>, String> {
+fn head_result(buf: &[u8], max_head: usize) -> HeadAnswer {
     ResponseHead::parse(buf, max_head).map_err(|e| match e.kind() {
         ErrorKind::BadStatusLine { problem, .. } => format!("bad status line ({problem})"),
         _ => e.to_string(),
@@ -252,7 +258,7 @@ proptest! {
         buf.extend_from_slice(&tail);
         let buf = apply(&buf, &edits);
         let max_head = if small_limit { limit } else { DEFAULT_MAX_HEAD };
-        let mut decided: Option<(usize, Result<Option<(ResponseHead, usize)>, String>)> = None;
+        let mut decided: Option<(usize, HeadAnswer)> = None;
         for k in 0..=buf.len() {
             let answer = head_result(&buf[..k], max_head);
             if let Some((at, first)) = &decided {
@@ -1082,7 +1088,7 @@ fn request_text() -> impl Strategy<Value = RequestText> {
         })
 }
 
-fn request_result(buf: &[u8], limit: usize) -> Result<Option<(Request, usize)>, Rejection> {
+fn request_result(buf: &[u8], limit: usize) -> RequestAnswer {
     parse_request(buf, limit)
 }
 
@@ -1142,7 +1148,7 @@ proptest! {
         let mut buf = request.wire();
         buf.extend(next.wire());
         let buf = apply(&buf, &edits);
-        let mut decided: Option<(usize, Result<Option<(Request, usize)>, Rejection>)> = None;
+        let mut decided: Option<(usize, RequestAnswer)> = None;
         for k in 0..=buf.len() {
             let answer = request_result(&buf[..k], limit);
             if let Ok(Some((_, used))) = &answer {
