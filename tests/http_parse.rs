@@ -1066,7 +1066,14 @@ fn until_close_body_over_limit() {
         out.error.as_deref(),
         Some("body of at least 6 bytes is over the limit of 5 bytes")
     );
-    assert_eq!(out.body, b"abc");
+    // The body up to the limit, then the error at the first byte past it,
+    // however the bytes were split.
+    assert_eq!(out.body, b"abcde");
+    assert_eq!(feed(Framing::UntilClose, 5, &[b"abcdef"], true), out);
+    assert_eq!(
+        feed(Framing::UntilClose, 5, &[b"abcdefgh", b"ij"], true),
+        out
+    );
     assert!(
         feed(Framing::UntilClose, 6, &[b"abc", b"def"], true)
             .error

@@ -346,9 +346,11 @@ impl BodyDecoder {
     /// [`ErrorKind::BadChunkExtension`], [`ErrorKind::ChunkExtensionTooLong`],
     /// [`ErrorKind::BadChunkDelimiter`], [`ErrorKind::TrailersTooLarge`],
     /// [`ErrorKind::BadTrailer`]; [`ErrorKind::BodyTooLarge`] as soon as a
-    /// chunk size (even half-read) or close-delimited data would take the
-    /// body past the limit; [`ErrorKind::DecoderPoisoned`] after an error.
-    /// Body bytes before the bad byte may already be in `out`.
+    /// chunk size (even half-read) would take the body past the limit, or at
+    /// the first close-delimited byte past it (`at_least` is then the limit
+    /// plus one, and the body up to the limit is in `out`);
+    /// [`ErrorKind::DecoderPoisoned`] after an error. Body bytes before the
+    /// bad byte may already be in `out`.
     ///
     /// # Examples
     ///
@@ -520,17 +522,21 @@ impl BodyDecoder {
                     }
                 }
                 State::UntilClose => {
-                    let at_least = self.received + rest.len() as u64;
-                    if at_least > self.max_body {
+                    // Up to the limit, then an error at the first byte past
+                    // it: the same body and the same error however the
+                    // input is split.
+                    let room = self.max_body - self.received;
+                    let take = rest.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+                    out.extend_from_slice(&rest[..take]);
+                    self.received += take as u64;
+                    self.offset += take as u64;
+                    pos += take;
+                    if take < rest.len() {
                         return Err(ErrorKind::BodyTooLarge {
                             limit: self.max_body,
-                            at_least,
+                            at_least: self.max_body.saturating_add(1),
                         });
                     }
-                    out.extend_from_slice(rest);
-                    self.received = at_least;
-                    self.offset += rest.len() as u64;
-                    pos = input.len();
                 }
                 // Chunk framing goes one byte at a time.
                 _ => {

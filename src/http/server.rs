@@ -305,7 +305,10 @@ impl std::error::Error for Rejection {}
 ///
 /// A [`Rejection`] for a head `httparse` refuses, a head over `limit` bytes
 /// (complete or not) or with too many headers, a bad `Content-Length`, or a
-/// `Host` header missing (from HTTP/1.1), repeated or malformed.
+/// `Host` header missing (from HTTP/1.1), repeated or malformed. Only the
+/// first `limit` bytes of `buf` are looked at, so a head that runs past the
+/// limit is [`Rejection::TooLarge`] even if a later byte is malformed: the
+/// same answer however the bytes arrived.
 ///
 /// # Examples
 ///
@@ -321,7 +324,11 @@ impl std::error::Error for Rejection {}
 pub fn parse_request(buf: &[u8], limit: usize) -> Result<Option<(Request, usize)>, Rejection> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
-    let used = match parsed.parse(buf) {
+    // Only the first `limit` bytes are read: a head that does not end
+    // within them is too large whatever follows, so the answer does not
+    // depend on how much arrived in one read.
+    let window = &buf[..buf.len().min(limit)];
+    let used = match parsed.parse(window) {
         Ok(httparse::Status::Complete(used)) => used,
         Ok(httparse::Status::Partial) if buf.len() >= limit => {
             return Err(Rejection::TooLarge { limit });
@@ -330,9 +337,6 @@ pub fn parse_request(buf: &[u8], limit: usize) -> Result<Option<(Request, usize)
         Err(httparse::Error::TooManyHeaders) => return Err(Rejection::TooLarge { limit }),
         Err(e) => return Err(Rejection::Malformed(e.to_string())),
     };
-    if used > limit {
-        return Err(Rejection::TooLarge { limit });
-    }
     // A complete parse always fills in the method, the target and the version.
     let (Some(method), Some(target), Some(minor_version)) =
         (parsed.method, parsed.path, parsed.version)

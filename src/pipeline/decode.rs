@@ -358,7 +358,6 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
     if format == Format::Jpeg && !jpeg_is_complete(bytes) {
         return Err(DecodeError::TruncatedJpeg { len: bytes.len() });
     }
-    let corrupt = |source| DecodeError::Corrupt { format, source };
 
     // 1. Read the declared size from the header alone (no pixel buffer yet),
     //    with the dimension limits lifted so that the error can name the size.
@@ -367,7 +366,9 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
     header_limits.max_image_height = None;
     let mut header = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
     header.limits(header_limits);
-    let decoder = header.into_decoder().map_err(corrupt)?;
+    let decoder = header
+        .into_decoder()
+        .map_err(|source| decoder_error(format, source))?;
     let (width, height) = decoder.dimensions();
     if width > limits.max_width || height > limits.max_height {
         return Err(DecodeError::TooLarge {
@@ -400,8 +401,17 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
     match reader.decode() {
         Ok(image::DynamicImage::ImageRgb8(rgb)) => Ok(rgb),
         Ok(other) => Ok(other.into_rgb8()),
-        Err(source @ ImageError::Limits(_)) => Err(DecodeError::LimitExceeded { format, source }),
-        Err(source) => Err(corrupt(source)),
+        Err(source) => Err(decoder_error(format, source)),
+    }
+}
+
+/// Names the decoder's error: a limit it stopped at (even while reading
+/// the header, when the memory limit leaves no room for the decoder's own
+/// buffers), or data it could not decode.
+fn decoder_error(format: Format, source: ImageError) -> DecodeError {
+    match source {
+        ImageError::Limits(_) => DecodeError::LimitExceeded { format, source },
+        source => DecodeError::Corrupt { format, source },
     }
 }
 
