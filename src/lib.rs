@@ -76,7 +76,11 @@ pub mod io;
 pub mod offload;
 #[cfg(feature = "app")]
 pub mod pipeline;
+#[cfg(unix)]
+pub mod process;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task {
     //! Tasks: the unit the loop schedules.
@@ -134,6 +138,8 @@ pub use combine::{Either, Failure, GroupError, TaskGroup, join_all, select, try_
 pub use io::net;
 pub use offload::{spawn_blocking, spawn_cpu};
 pub use runtime::{Runtime, run, spawn, yield_now};
+#[cfg(unix)]
+pub use signal::run_interruptible;
 pub use task::{JoinError, JoinHandle};
 
 /// The book's chapters, compiled and run as doctests by `cargo test`.
