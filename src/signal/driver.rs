@@ -204,9 +204,27 @@ impl Entry {
 
     /// Reads every byte waiting in the pipe into `delivered`, and leaves
     /// the fan-out as the pipe's read waker for the next one.
+    ///
+    /// It reads before asking the reactor: a signal raised a moment ago
+    /// (by `raise`, on this thread) is in the pipe before the reactor has
+    /// heard of it, and a listener made now must count it as the past.
     fn drain(&mut self) {
-        let mut cx = Context::from_waker(&self.fanout_waker);
         let mut buf = [0u8; 64];
+        loop {
+            let read = self.pipe.try_io(Direction::Read, |mut r| r.read(&mut buf));
+            match read {
+                Ok(n) if n > 0 => self.delivered += n as u64,
+                // WouldBlock: drained (and the readiness cleared).
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The write end lives until this entry drops, and reading a
+                // nonblocking pipe fails with nothing but the two above.
+                Ok(_) => unreachable!("the signal pipe's write end is open"),
+                Err(e) => panic!("evloop: reading the signal pipe failed: {e}"),
+            }
+        }
+        // Now wait for the next byte: the reactor holds the fan-out.
+        let mut cx = Context::from_waker(&self.fanout_waker);
         loop {
             let read = self
                 .pipe
@@ -214,9 +232,6 @@ impl Entry {
             match read {
                 Poll::Pending => return,
                 Poll::Ready(Ok(n)) if n > 0 => self.delivered += n as u64,
-                // The write end lives until this entry drops, and a read of
-                // a nonblocking pipe fails with nothing but WouldBlock (which
-                // poll_io turned into Pending) or EINTR (retried there).
                 Poll::Ready(Ok(_)) => unreachable!("the signal pipe's write end is open"),
                 Poll::Ready(Err(e)) => panic!("evloop: reading the signal pipe failed: {e}"),
             }
