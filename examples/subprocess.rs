@@ -64,7 +64,9 @@ pub async fn run_child(n: u32) -> io::Result<String> {
         .kill_on_drop(true)
         .output()
         .await?;
-    let printed = String::from_utf8_lossy(&output.stdout).trim_end().to_owned();
+    let printed = String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned();
     // `code()` is `None` only for a child killed by a signal.
     let status = match output.status.code() {
         Some(code) => format!("exit status {code}"),
@@ -93,10 +95,7 @@ pub fn main() -> ExitCode {
             for line in lines {
                 say(line);
             }
-            println!(
-                "Finished in {:.2} seconds",
-                started.elapsed().as_secs_f64()
-            );
+            println!("Finished in {:.2} seconds", started.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -168,12 +168,21 @@ fn status_and_spawn_errors_name_the_program() {
     evloop::run(async {
         let status = Command::new("sh").args(["-c", "exit 4"]).status().await;
         assert_eq!(status.unwrap().code(), Some(4));
-        let missing = Command::new("evloop-no-such-program").status().await.unwrap_err();
+        let missing = Command::new("evloop-no-such-program")
+            .status()
+            .await
+            .unwrap_err();
         assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
-        assert!(missing.to_string().contains("evloop-no-such-program"), "{missing}");
+        assert!(
+            missing.to_string().contains("evloop-no-such-program"),
+            "{missing}"
+        );
     });
     let outside = Command::new("true").spawn().unwrap_err();
-    assert!(outside.to_string().contains("inside a runtime"), "{outside}");
+    assert!(
+        outside.to_string().contains("inside a runtime"),
+        "{outside}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -251,12 +260,24 @@ fn a_child_that_exits_mid_stream_gives_broken_pipe_and_its_output() {
                 .spawn()
                 .unwrap();
             let stdin = head.stdin.take().unwrap();
-            let big: Vec<u8> = b"hello, world".iter().copied().cycle().take(4 << 20).collect();
+            let big: Vec<u8> = b"hello, world"
+                .iter()
+                .copied()
+                .cycle()
+                .take(4 << 20)
+                .collect();
             let writer = evloop::spawn(async move { stdin.write_all(&big).await });
             let mut out = Vec::new();
-            head.stdout.take().unwrap().read_to_end(&mut out).await.unwrap();
+            head.stdout
+                .take()
+                .unwrap()
+                .read_to_end(&mut out)
+                .await
+                .unwrap();
             assert_eq!(out, b"hello");
-            let wrote = timeout(Duration::from_secs(5), writer).await.expect("no hang");
+            let wrote = timeout(Duration::from_secs(5), writer)
+                .await
+                .expect("no hang");
             let err = wrote.unwrap().unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
             assert!(head.wait().await.unwrap().success());
@@ -316,7 +337,10 @@ fn a_dropped_child_runs_on_and_is_reaped_when_it_exits() {
                 proc_state(pid)
             );
             assert!(gone_within(pid, Duration::from_secs(10)).await, "reaped");
-            assert!(start.elapsed() >= Duration::from_millis(300), "it ran its course");
+            assert!(
+                start.elapsed() >= Duration::from_millis(300),
+                "it ran its course"
+            );
         })
     });
 }
@@ -327,14 +351,21 @@ fn a_cancelled_task_takes_its_kill_on_drop_child_down() {
         evloop::run(async {
             let (pid_tx, pid_rx) = evloop::sync::oneshot::channel();
             let task = evloop::spawn(async move {
-                let mut child = Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+                let mut child = Command::new("sleep")
+                    .arg("30")
+                    .kill_on_drop(true)
+                    .spawn()
+                    .unwrap();
                 pid_tx.send(child.id().unwrap()).unwrap();
                 child.wait().await
             });
             let pid = pid_rx.await.unwrap();
             task.abort();
             assert!(task.await.unwrap_err().is_cancelled());
-            assert!(gone_within(pid, Duration::from_secs(10)).await, "killed and reaped");
+            assert!(
+                gone_within(pid, Duration::from_secs(10)).await,
+                "killed and reaped"
+            );
         })
     });
 }
@@ -364,7 +395,8 @@ fn hundred_children(watch: Watch) {
                 threads_during < threads_before + 20,
                 "{threads_before} threads before, {threads_during} with {N} children waiting"
             );
-            let outputs = evloop::join_all(children.into_iter().map(|c| c.wait_with_output())).await;
+            let outputs =
+                evloop::join_all(children.into_iter().map(|c| c.wait_with_output())).await;
             for (n, output) in outputs.into_iter().enumerate() {
                 let output = output.unwrap();
                 assert!(output.status.success(), "child {n}: {}", output.status);

@@ -37,7 +37,10 @@ fn children_left_by_an_ended_runtime_are_taken_over_by_the_next_spawn() {
     assert_eq!(children_adrift(), 0);
     // Two children dropped while running, then their runtime ends.
     let (short, long) = evloop::run(async {
-        let short = Command::new("sh").args(["-c", "sleep 0.2"]).spawn().unwrap();
+        let short = Command::new("sh")
+            .args(["-c", "sleep 0.2"])
+            .spawn()
+            .unwrap();
         let long = Command::new("sh").args(["-c", "sleep 1"]).spawn().unwrap();
         (short.id().unwrap(), long.id().unwrap())
         // Both `Child`s drop here, inside the runtime, and go to its reaper;
@@ -48,13 +51,20 @@ fn children_left_by_an_ended_runtime_are_taken_over_by_the_next_spawn() {
     // Nobody reaps the short one when it exits: a zombie, for now.
     assert_eq!(exited_within(short, Duration::from_secs(10)), Some('Z'));
     assert_eq!(children_adrift(), 2);
-    assert!(matches!(proc_state(long), Some(s) if s != 'Z'), "still sleeping");
+    assert!(
+        matches!(proc_state(long), Some(s) if s != 'Z'),
+        "still sleeping"
+    );
 
     // The next spawn, on a new runtime, reaps the zombie at once and hands
     // the sleeper to its own reaper, which reaps it when it exits.
     evloop::run(async move {
         Command::new("true").status().await.unwrap();
-        assert_eq!(proc_state(short), None, "the zombie was reaped by the spawn");
+        assert_eq!(
+            proc_state(short),
+            None,
+            "the zombie was reaped by the spawn"
+        );
         assert_eq!(children_adrift(), 0, "the sleeper was taken over");
         let start = Instant::now();
         while proc_state(long).is_some() {

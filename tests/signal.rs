@@ -18,8 +18,8 @@ mod common;
 use std::cell::Cell;
 use std::future::{Future, pending, poll_fn};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::pin::pin;
+use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::{Mutex, MutexGuard};
 use std::task::Poll;
@@ -351,7 +351,10 @@ fn signals_that_cannot_be_listened_for_are_refused() {
         }
     });
     let outside = signal(SignalKind::hangup()).unwrap_err();
-    assert!(outside.to_string().contains("inside a runtime"), "{outside}");
+    assert!(
+        outside.to_string().contains("inside a runtime"),
+        "{outside}"
+    );
 }
 
 #[test]
@@ -391,7 +394,10 @@ fn a_signal_nobody_listens_to_gets_its_default_action_back() {
         std::process::exit(0);
     }
     let (mut child, mut stdout) = start_scenario(TEST);
-    assert_eq!(report(&mut stdout).as_deref(), Some("caught while listening"));
+    assert_eq!(
+        report(&mut stdout).as_deref(),
+        Some("caught while listening")
+    );
     let after = report(&mut stdout);
     let status = wait_at_most(&mut child, LIMIT);
     use std::os::unix::process::ExitStatusExt;
@@ -434,7 +440,10 @@ fn a_signal_ignored_before_evloop_stays_ignored_when_nobody_listens() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    assert_eq!(report(&mut stdout).as_deref(), Some("caught while listening"));
+    assert_eq!(
+        report(&mut stdout).as_deref(),
+        Some("caught while listening")
+    );
     assert_eq!(report(&mut stdout).as_deref(), Some("survived"));
     assert!(wait_at_most(&mut child, LIMIT).success());
 }
@@ -452,9 +461,9 @@ fn ctrl_c_cancels_the_main_future_and_drops_every_task_once() {
             let drops = drops.clone();
             async move {
                 let _main = Dropped(drops[0].clone());
-                for i in 1..=10 {
+                for count in &drops[1..=10] {
                     // A task parked on a timer, holding a value to drop.
-                    let held = Dropped(drops[i].clone());
+                    let held = Dropped(count.clone());
                     evloop::spawn(async move {
                         let _held = held;
                         sleep(Duration::from_secs(3600)).await;

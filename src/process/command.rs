@@ -136,8 +136,9 @@ impl Command {
     /// use evloop::process::Command;
     ///
     /// evloop::run(async {
-    ///     let slow = Command::new("sleep").arg("30").kill_on_drop(true).output();
-    ///     let gave_up = evloop::time::timeout(Duration::from_millis(50), slow).await;
+    ///     let mut sleeper = Command::new("sleep");
+    ///     sleeper.arg("30").kill_on_drop(true);
+    ///     let gave_up = evloop::time::timeout(Duration::from_millis(50), sleeper.output()).await;
     ///     assert!(gave_up.is_err()); // and the `sleep` was killed with it
     /// });
     /// ```
@@ -204,7 +205,8 @@ impl Command {
             .std
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("spawning {}: {e}", self.program())))?;
-        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (stdin, stdout, stderr) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let watch = match ExitWatch::new(child.id(), self.watch) {
             Ok(watch) => watch,
             Err(e) => {

@@ -94,7 +94,9 @@ impl ExitWatch {
             return Ok(ExitWatch::PidFd(watch));
         }
         let _ = (pid, how);
-        Ok(ExitWatch::SigChld(crate::signal::signal(SignalKind::child())?))
+        Ok(ExitWatch::SigChld(crate::signal::signal(
+            SignalKind::child(),
+        )?))
     }
 
     /// `Ready` with the exit status once `child` has exited (and is
@@ -107,13 +109,13 @@ impl ExitWatch {
     ) -> Poll<io::Result<ExitStatus>> {
         match self {
             // The reactor's rule: try, and wait only after "not yet".
-            ExitWatch::PidFd(pidfd) => pidfd.poll_io(cx, Direction::Read, |_| {
-                match child.try_wait() {
+            ExitWatch::PidFd(pidfd) => {
+                pidfd.poll_io(cx, Direction::Read, |_| match child.try_wait() {
                     Ok(Some(status)) => Ok(status),
                     Ok(None) => Err(io::ErrorKind::WouldBlock.into()),
                     Err(e) => Err(e),
-                }
-            }),
+                })
+            }
             ExitWatch::SigChld(sigchld) => loop {
                 if let Some(status) = child.try_wait()? {
                     return Poll::Ready(Ok(status));

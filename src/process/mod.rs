@@ -55,6 +55,10 @@
 //! the signal module for what that means). No thread waits for anything
 //! either way.
 //!
+//! Children run in real time: the paused clock does not wait for them (with
+//! a timer armed and nothing else ready, virtual time jumps to it), so a
+//! test of a child's timing measures real time.
+//!
 //! # Dropped children, and zombies
 //!
 //! A child that has exited stays in the process table (a zombie) until its

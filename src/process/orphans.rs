@@ -144,14 +144,13 @@ pub(super) fn set_adrift(mut child: std::process::Child) {
 pub(super) fn take_over_adrift() {
     let adrift = std::mem::take(&mut *ADRIFT.lock().unwrap_or_else(|e| e.into_inner()));
     for mut child in adrift {
-        match child.try_wait() {
-            Ok(None) => match ExitWatch::new(child.id(), Watch::Best) {
+        // Exited (reaped now), or not ours to wait for any more: done.
+        if let Ok(None) = child.try_wait() {
+            match ExitWatch::new(child.id(), Watch::Best) {
                 Ok(watch) => adopt(Orphan { child, watch }),
                 // Out of file descriptors: try again at the next spawn.
                 Err(_) => set_adrift(child),
-            },
-            // Exited (reaped now), or not ours to wait for any more.
-            Ok(Some(_)) | Err(_) => {}
+            }
         }
     }
 }

@@ -47,7 +47,8 @@ impl ReadEnd {
 
     async fn read_to_end(&self, out: &mut Vec<u8>) -> io::Result<usize> {
         let start = out.len();
-        let mut chunk = [0u8; 8192];
+        // On the heap: a future holding it across `.await` stays small.
+        let mut chunk = vec![0u8; 8192];
         loop {
             match self.read(&mut chunk).await? {
                 0 => return Ok(out.len() - start),
@@ -250,8 +251,7 @@ impl ChildStdin {
     ///
     /// `WouldBlock`, or what `write(2)` reports.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.open()?
-            .try_io(Direction::Write, |mut w| w.write(buf))
+        self.open()?.try_io(Direction::Write, |mut w| w.write(buf))
     }
 
     /// Writes all of `buf`.
@@ -286,7 +286,11 @@ impl ChildStdin {
 /// [`close`](ChildStdin::close) does. Cancel safe: nothing is written until
 /// `Ready`.
 impl AsyncWrite for ChildStdin {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         ChildStdin::poll_write(&self, cx, buf)
     }
 

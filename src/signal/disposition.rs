@@ -20,6 +20,7 @@
 //! that handler, as before.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -62,24 +63,23 @@ pub(super) struct Claim(i32);
 pub(super) fn claim(kind: SignalKind) -> io::Result<Claim> {
     let signum = kind.as_raw();
     let mut signals = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
-    if !signals.contains_key(&signum) {
-        let nobody_listens = Arc::new(AtomicBool::new(false));
-        // A signal without a name (a real-time one) has no entry in
-        // signal-hook's table of default actions: such a signal is dropped
-        // while nobody listens, as the module docs say.
-        if before_evloop(signum) == Before::Default && kind.name().is_some() {
-            signal_hook::flag::register_conditional_default(signum, nobody_listens.clone())
-                .map_err(|e| with_name(e, kind))?;
-        }
-        signals.insert(
-            signum,
-            PerSignal {
+    let state = match signals.entry(signum) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(first) => {
+            let nobody_listens = Arc::new(AtomicBool::new(false));
+            // A signal without a name (a real-time one) has no entry in
+            // signal-hook's table of default actions: such a signal is
+            // dropped while nobody listens, as the module docs say.
+            if before_evloop(signum) == Before::Default && kind.name().is_some() {
+                signal_hook::flag::register_conditional_default(signum, nobody_listens.clone())
+                    .map_err(|e| with_name(e, kind))?;
+            }
+            first.insert(PerSignal {
                 listening: 0,
                 nobody_listens,
-            },
-        );
-    }
-    let state = signals.get_mut(&signum).expect("inserted above");
+            })
+        }
+    };
     state.listening += 1;
     state.nobody_listens.store(false, SeqCst);
     Ok(Claim(signum))

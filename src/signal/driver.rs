@@ -24,7 +24,7 @@
 //! `disposition.rs`), the last one to go unregisters it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
@@ -123,10 +123,10 @@ impl Signals {
     /// or signal-hook cannot install its handler.
     pub(super) fn listen(&self, kind: SignalKind) -> io::Result<(u64, u64)> {
         let mut entries = self.entries.borrow_mut();
-        if !entries.contains_key(&kind) {
-            entries.insert(kind, Entry::new(kind)?);
-        }
-        let entry = entries.get_mut(&kind).expect("inserted above");
+        let entry = match entries.entry(kind) {
+            btree_map::Entry::Occupied(known) => known.into_mut(),
+            btree_map::Entry::Vacant(first) => first.insert(Entry::new(kind)?),
+        };
         entry.listeners += 1;
         // Whatever arrived before this listener is not its business.
         entry.drain();

@@ -137,7 +137,7 @@ impl Runtime {
 /// ```
 /// use std::process::ExitCode;
 ///
-/// fn main() -> ExitCode {
+/// fn program() -> ExitCode {
 ///     match evloop::run_interruptible(async { "work done" }) {
 ///         Ok(message) => {
 ///             assert_eq!(message, "work done");
@@ -149,7 +149,7 @@ impl Runtime {
 ///         }
 ///     }
 /// }
-/// # assert_eq!(main(), ExitCode::SUCCESS);
+/// assert_eq!(program(), ExitCode::SUCCESS); // in `main`: `fn main() -> ExitCode`
 /// ```
 #[track_caller]
 pub fn run_interruptible<F: Future>(future: F) -> Result<F::Output, Interrupted> {

@@ -112,14 +112,13 @@ impl Signal {
                 ),
             ));
         }
-        let driver = handle::with_current(|h| h.extension(|_| Signals::default())).ok_or_else(
-            || {
+        let driver =
+            handle::with_current(|h| h.extension(|_| Signals::default())).ok_or_else(|| {
                 io::Error::other(format!(
                     "evloop: {kind} can only be listened for inside a runtime \
                      (evloop::run or Runtime::block_on)"
                 ))
-            },
-        )?;
+            })?;
         let (id, seen) = driver.listen(kind)?;
         Ok(Signal {
             driver,

@@ -65,6 +65,10 @@
 //!   thread) has its own pipe and its own listeners: a signal reaches every
 //!   runtime that listens to it. A runtime that is dropped stops listening
 //!   with its listeners.
+//! * **The paused clock** does not wait for signals: they come from
+//!   outside, like a socket's data. With nothing ready and a timer armed,
+//!   virtual time jumps to the timer; with no timer, the loop parks until
+//!   the signal comes.
 //! * **Ctrl-C cancelling a run** is asked for, not the default:
 //!   [`run_interruptible`], [`Runtime::block_on_interruptible`], or
 //!   [`Builder::cancel_on_ctrl_c`] (whose docs say why it is off by
