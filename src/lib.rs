@@ -22,14 +22,19 @@
 //! | `asyncio.Semaphore`, `Lock`, `Event`, `Queue` | [`sync`] |
 //! | `open_connection`, `create_datagram_endpoint` | [`net`] |
 //! | `asyncio.to_thread`, a process pool | [`spawn_blocking`], [`spawn_cpu`] |
+//! | `asyncio.run` cancelled by Ctrl-C, `loop.add_signal_handler` | [`run_interruptible`], `signal` (Unix) |
+//! | `asyncio.create_subprocess_exec` | `process::Command` (Unix) |
 //!
 //! # Features
 //!
 //! Without default features, evloop is the runtime alone: tasks, the loop,
 //! [`time`], the reactor and [`net`], the pools ([`offload`]), [`fs`],
 //! [`sync`], [`join_all`] and [`TaskGroup`], and the trace recorder with its
-//! summary table ([`trace`]). It depends on mio, crossbeam-channel,
-//! num_cpus, futures-io and futures-core only.
+//! summary table ([`trace`]), and on Unix Ctrl-C, signals and child
+//! processes (`signal`, `process`). It depends on mio, crossbeam-channel,
+//! num_cpus, futures-io and futures-core, and on what the platform needs:
+//! signal-hook on Unix (the signal handler), rustix on Linux (timerfd,
+//! pidfd).
 //!
 //! * `http`: `evloop::http`, the HTTP/1.1 client (TLS by rustls) and the
 //!   small server;
@@ -77,7 +82,11 @@ pub mod io;
 pub mod offload;
 #[cfg(feature = "app")]
 pub mod pipeline;
+#[cfg(unix)]
+pub mod process;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task {
     //! Tasks: the unit the loop schedules.
@@ -135,6 +144,8 @@ pub use combine::{Either, Failure, GroupError, TaskGroup, join_all, select, try_
 pub use io::net;
 pub use offload::{spawn_blocking, spawn_cpu};
 pub use runtime::{Runtime, run, spawn, yield_now};
+#[cfg(unix)]
+pub use signal::run_interruptible;
 pub use task::{JoinError, JoinHandle};
 
 /// The book's chapters, compiled and run as doctests by `cargo test`.
