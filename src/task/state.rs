@@ -41,8 +41,9 @@
 //! is dropped after completion, the handle drops the result. The flag word
 //! decides which of the two does it, so the result is dropped exactly once.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
+use super::sync_prims::AtomicUsize;
 
 const RUNNING: usize = 1 << 0;
 const SCHEDULED: usize = 1 << 1;
