@@ -73,16 +73,38 @@ impl<T> UnsafeCell<T> {
 #[cfg(all(evloop_loom, test))]
 pub(crate) fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
     use std::sync::atomic::Ordering::Relaxed;
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = runs.clone();
-    let started = std::time::Instant::now();
+
+    /// Prints the count when the check ends, passed or failed.
+    struct Report<'a> {
+        name: &'a str,
+        runs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        started: std::time::Instant,
+    }
+
+    impl Drop for Report<'_> {
+        fn drop(&mut self) {
+            let verdict = if std::thread::panicking() {
+                "FAILED at execution"
+            } else {
+                "passed,"
+            };
+            eprintln!(
+                "loom model {}: {verdict} {} executions in {:.1?}",
+                self.name,
+                self.runs.load(Relaxed),
+                self.started.elapsed()
+            );
+        }
+    }
+
+    let report = Report {
+        name,
+        runs: Default::default(),
+        started: std::time::Instant::now(),
+    };
+    let counted = report.runs.clone();
     loom::model(move || {
         counted.fetch_add(1, Relaxed);
         f();
     });
-    eprintln!(
-        "loom model {name}: {} executions in {:.1?}",
-        runs.load(Relaxed),
-        started.elapsed()
-    );
 }
