@@ -202,17 +202,24 @@ mod loom_tests {
     use std::panic::Location;
     use std::rc::Rc;
     use std::sync::Arc;
+    use std::sync::atomic::Ordering::{Acquire, Release};
     use std::task::{Poll, Waker};
 
     use super::{LoopWaker, Shared};
-    use crate::task::sync_prims::model;
+    use crate::task::sync_prims::{self, AtomicBool, model};
+
+    /// Set by the waking thread before its last wake (loom's atomic, so
+    /// that the task sees it only through the wake's ordering).
+    type Flag = sync_prims::Arc<AtomicBool>;
     use crate::task::{End, JoinHandle, OwnedTasks, Ran, Task};
 
-    /// A loop with one task that waits once: its first poll keeps its
-    /// waker, its second returns. Returns the runtime's shared half, the
-    /// task list, the queue entry for the first poll, the waker the first
-    /// poll will leave in the stash, and the handle.
-    fn one_waiting_task() -> (
+    /// A loop with one task that returns Pending until `done` is set,
+    /// leaving its waker in the stash at each poll. Returns the runtime's
+    /// shared half, the task list, the queue entry for the first poll, the
+    /// stash, and the handle.
+    fn one_waiting_task(
+        done: &Flag,
+    ) -> (
         Arc<Shared>,
         OwnedTasks,
         Task,
@@ -222,14 +229,14 @@ mod loom_tests {
         let shared = Arc::new(Shared::with_waker(LoopWaker::new(), false));
         let owned = OwnedTasks::new();
         let stash: Rc<RefCell<Option<Waker>>> = Rc::default();
-        let mut first = true;
         let kept = stash.clone();
+        let done = done.clone();
         let future = poll_fn(move |cx| {
-            if std::mem::take(&mut first) {
+            if done.load(Acquire) {
+                Poll::Ready(())
+            } else {
                 *kept.borrow_mut() = Some(cx.waker().clone());
                 Poll::Pending
-            } else {
-                Poll::Ready(())
             }
         });
         let (queued, handle) = owned.bind(future, shared.clone(), None, Location::caller());
@@ -240,34 +247,49 @@ mod loom_tests {
     #[test]
     fn remote_wake_is_never_lost() {
         model("remote_wake_is_never_lost", || {
-            let (shared, owned, queued, stash, handle) = one_waiting_task();
+            let done = Flag::new(AtomicBool::new(false));
+            let (shared, owned, queued, stash, handle) = one_waiting_task(&done);
             drop(handle);
             assert_eq!(owned.run(&queued), Ran::Pending);
             drop(queued);
             let waker = stash.take().expect("the first poll kept its waker");
 
-            // Another thread wakes the task: the waker pushes it to the
-            // remote queue and unparks the loop if it is parked.
-            let waking = loom::thread::spawn(move || waker.wake());
+            // Another thread wakes the task twice: the first wake may find
+            // it idle, queued or running; the second comes after `done`, so
+            // the poll it causes completes the task. Each wake that finds
+            // the task idle pushes it to the remote queue and unparks the
+            // loop if it is parked.
+            let set = done.clone();
+            let waking = loom::thread::spawn(move || {
+                waker.wake_by_ref();
+                set.store(true, Release);
+                waker.wake();
+            });
 
             // The loop, as `Core` runs it: take what the remote queue has;
             // with nothing to do, announce the park, and block unless work
             // arrived meanwhile. A lost wake leaves it blocked for ever,
             // which loom reports as a deadlock.
             let mut ready = Vec::new();
-            loop {
+            'run: loop {
                 shared.take_remote(&mut ready);
-                if let Some(task) = ready.pop() {
-                    assert_eq!(owned.run(&task), Ran::Complete(End::Output));
-                    break;
+                for task in ready.drain(..) {
+                    if owned.run(&task) == Ran::Complete(End::Output) {
+                        break 'run;
+                    }
                 }
                 if shared.begin_park() {
                     shared.waker.wait();
                 }
                 shared.end_park();
             }
-            assert!(ready.is_empty(), "the task was queued once");
             waking.join().expect("the waking thread");
+            drop(stash.take());
+            // Whatever is still queued is stale now.
+            shared.take_remote(&mut ready);
+            for task in ready.drain(..) {
+                assert_eq!(owned.run(&task), Ran::Stale);
+            }
             assert_eq!(owned.len(), 0);
             // The task's cell held the other reference: it was freed.
             assert_eq!(Arc::strong_count(&shared), 1);
@@ -277,7 +299,8 @@ mod loom_tests {
     #[test]
     fn a_push_that_meets_shutdown_leaks_nothing() {
         model("a_push_that_meets_shutdown_leaks_nothing", || {
-            let (shared, owned, queued, stash, handle) = one_waiting_task();
+            let done = Flag::new(AtomicBool::new(false));
+            let (shared, owned, queued, stash, handle) = one_waiting_task(&done);
             assert_eq!(owned.run(&queued), Ran::Pending);
             drop(queued);
             let waker = stash.take().expect("the first poll kept its waker");
@@ -294,6 +317,7 @@ mod loom_tests {
 
             assert!(handle.is_finished());
             assert!(!shared.has_remote());
+            drop(stash.take());
             drop(handle);
             assert_eq!(Arc::strong_count(&shared), 1, "the task was freed");
         });

@@ -17,12 +17,13 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::panic::Location;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize as Count;
 use std::sync::atomic::Ordering::Relaxed;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use loom::future::block_on;
 use loom::sync::Notify;
@@ -212,6 +213,30 @@ fn join_handle_dropped_while_the_task_completes() {
         dropping.join().expect("the dropping thread");
         rt.finish(1);
     });
+}
+
+#[test]
+fn join_handle_polled_then_dropped_while_the_task_completes() {
+    model(
+        "join_handle_polled_then_dropped_while_the_task_completes",
+        || {
+            let rt = Loop::new();
+            let (handle, _) = rt.spawn(0);
+            // The handle stores a waker (or finds the output), then is
+            // dropped: its drop takes the waker back under the lock that
+            // completion takes it from.
+            let dropping = thread::spawn(move || {
+                let mut handle = handle;
+                let mut cx = Context::from_waker(Waker::noop());
+                if let Poll::Ready(output) = Pin::new(&mut handle).poll(&mut cx) {
+                    drop(output.expect("the task returned"));
+                }
+            });
+            assert_eq!(rt.run_until_complete(), End::Output);
+            dropping.join().expect("the dropping thread");
+            rt.finish(1);
+        },
+    );
 }
 
 #[test]
