@@ -115,6 +115,8 @@ pub mod task {
     // the reasoning about `unsafe` here never depends on code outside it.
     mod id;
     mod join;
+    #[cfg(all(evloop_loom, test))]
+    mod loom_tests;
     mod owned;
     mod raw;
     mod schedule;
@@ -122,8 +124,6 @@ pub mod task {
     pub(crate) mod sync_prims;
     mod vtable;
     mod waker;
-    #[cfg(all(evloop_loom, test))]
-    mod loom_tests;
 
     pub use id::Id;
     pub use join::{AbortHandle, JoinError, JoinHandle};

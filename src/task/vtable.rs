@@ -178,9 +178,11 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
     // Drop the future first, on this thread. Its destructor may panic: then
     // the task ends as a panic (unless it already is one).
     let dropped = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by the caller, on the owning thread: the
-        // stage is ours.
-        cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed });
+        cell.stage.with_mut(|stage| {
+            // SAFETY: RUNNING is set by the caller, on the owning thread: the
+            // stage is ours.
+            unsafe { *stage = Stage::Consumed }
+        });
     }));
     if let Err(payload) = dropped
         && !matches!(&result, Err(e) if e.is_panic())
@@ -192,8 +194,10 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
         Err(e) if e.is_panic() => End::Panic,
         Err(_) => End::Cancelled,
     };
-    // SAFETY: still ours until the transition below publishes it.
-    cell.stage.with_mut(|stage| unsafe { *stage = Stage::Finished(result) });
+    cell.stage.with_mut(|stage| {
+        // SAFETY: still ours until the transition below publishes it.
+        unsafe { *stage = Stage::Finished(result) }
+    });
 
     // Publish the result (clears RUNNING, sets COMPLETE) and learn who owns it.
     match cell.header.state.transition_to_complete() {
