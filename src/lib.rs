@@ -114,16 +114,23 @@ pub mod task {
     //!   `OwnedTasks`, the loop's list of live tasks, the only thing that can
     //!   poll one;
     //! * `id.rs` and `schedule.rs`: the task's [`Id`], and what a task tells the
-    //!   loop (queue me; how I ended).
+    //!   loop (queue me; how I ended);
+    //! * `sync_prims.rs`: the atomics, locks and cells of every cross-thread
+    //!   protocol (here, in the runtime's remote queue and in the offload
+    //!   pools), std's in a normal build and loom's in the loom models
+    //!   (`loom_tests.rs`, run by `.ci/loom`).
 
     // Private: the rest of the crate sees only what is re-exported below, so
     // the reasoning about `unsafe` here never depends on code outside it.
     mod id;
     mod join;
+    #[cfg(all(evloop_loom, test))]
+    mod loom_tests;
     mod owned;
     mod raw;
     mod schedule;
     mod state;
+    pub(crate) mod sync_prims;
     mod vtable;
     mod waker;
 
