@@ -164,6 +164,8 @@ pub mod book {
     pub mod offloading {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
+    #[doc = include_str!("../book/src/gather-and-taskgroup.md")]
+    pub mod gather_and_taskgroup {}
     #[cfg(feature = "http")]
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
