@@ -175,4 +175,6 @@ pub mod book {
     #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
+    #[doc = include_str!("../book/src/rosetta.md")]
+    pub mod rosetta {}
 }
