@@ -182,6 +182,8 @@ pub mod book {
     pub mod offloading {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
+    #[doc = include_str!("../book/src/gather-and-taskgroup.md")]
+    pub mod gather_and_taskgroup {}
     #[cfg(feature = "http")]
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
@@ -191,4 +193,6 @@ pub mod book {
     #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
+    #[doc = include_str!("../book/src/rosetta.md")]
+    pub mod rosetta {}
 }
