@@ -184,6 +184,11 @@ pub mod book {
     pub mod semaphore {}
     #[doc = include_str!("../book/src/gather-and-taskgroup.md")]
     pub mod gather_and_taskgroup {}
+    // Signals and child processes (pidfd_open in the child-exit block) are
+    // Linux's in this chapter.
+    #[cfg(target_os = "linux")]
+    #[doc = include_str!("../book/src/toolbox.md")]
+    pub mod toolbox {}
     #[cfg(feature = "http")]
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
