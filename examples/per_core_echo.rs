@@ -92,6 +92,12 @@ pub const MAX_ROUND_TRIPS: u32 = 1_000_000;
 pub const MAX_REQUESTS: u64 = 10_000_000;
 /// The most rounds of work per request (about 10 ms on a 2020s core).
 pub const MAX_WORK: u32 = 100_000;
+/// Requests a connection serves in a row before it yields, unless told
+/// otherwise: one, which is what tokio's sockets amount to (see
+/// [`Service::yield_every`]).
+pub const DEFAULT_YIELD_EVERY: u32 = 1;
+/// The largest `--yield-every`.
+pub const MAX_YIELD_EVERY: u32 = 1_000_000;
 /// The most runs of each server in `compare`.
 pub const MAX_RUNS: u32 = 20;
 /// How many connections may wait in each listener's accept queue.
@@ -138,24 +144,45 @@ pub fn listener(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpL
     Ok(socket.into())
 }
 
-/// Echoes one connection until the client closes it, doing `work` rounds
-/// of work per read (one request: the client sends one and waits).
-async fn echo(conn: TcpStream, work: u32) -> io::Result<()> {
+/// What the evloop servers do per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// Rounds of [`busy_work`] per request.
+    pub work: u32,
+    /// A connection yields to the loop after this many requests in a row
+    /// (0: never). Without it, a connection whose next request is already
+    /// there when its echo has been written reads it at once, never returns
+    /// `Pending`, and keeps the loop to itself while its client keeps up.
+    /// tokio's sockets avoid that another way: a read that did not fill the
+    /// buffer counts as having drained the socket, so the next read waits
+    /// for the poller, which amounts to a yield per request.
+    pub yield_every: u32,
+}
+
+/// Echoes one connection until the client closes it, doing the service's
+/// work per read (one request: the client sends one and waits).
+async fn echo(conn: TcpStream, service: Service) -> io::Result<()> {
     // 64-byte answers must leave at once, not wait for more (Nagle).
     conn.set_nodelay(true)?;
     let mut buf = [0u8; BUFFER_SIZE];
+    let mut served = 0u32;
     loop {
         let n = conn.read(&mut buf).await?;
         if n == 0 {
             return Ok(()); // the client closed its side
         }
-        busy_work(&buf[..n], work);
+        busy_work(&buf[..n], service.work);
         conn.write_all(&buf[..n]).await?;
+        served = served.wrapping_add(1);
+        if service.yield_every != 0 && served % service.yield_every == 0 {
+            // Let the other connections of this loop have a turn.
+            evloop::yield_now().await;
+        }
     }
 }
 
 /// One loop's accept loop: a task per connection, counted in `accepted`.
-async fn serve_loop(listener: TcpListener, accepted: Arc<AtomicU64>, work: u32) {
+async fn serve_loop(listener: TcpListener, accepted: Arc<AtomicU64>, service: Service) {
     loop {
         match listener.accept().await {
             Ok((conn, _peer)) => {
@@ -163,7 +190,7 @@ async fn serve_loop(listener: TcpListener, accepted: Arc<AtomicU64>, work: u32) 
                 evloop::spawn(async move {
                     // A reset ends that client only; the benchmark's client
                     // reports its own errors.
-                    let _ = echo(conn, work).await;
+                    let _ = echo(conn, service).await;
                 });
             }
             Err(e) => {
@@ -196,13 +223,13 @@ pub struct PerCoreServer {
 
 impl PerCoreServer {
     /// Starts `loops` loops serving `addr` (port 0: a free port, the same
-    /// for all), with `work` rounds of work per request. Every listener is
-    /// bound and listening, and every loop running, when this returns.
+    /// for all). Every listener is bound and listening, and every loop
+    /// running, when this returns.
     ///
     /// # Errors
     ///
     /// If a listener cannot be made, a thread started, or a runtime built.
-    pub fn start(loops: usize, addr: SocketAddr, work: u32) -> io::Result<PerCoreServer> {
+    pub fn start(loops: usize, addr: SocketAddr, service: Service) -> io::Result<PerCoreServer> {
         // All listeners first: a connection that arrives before the second
         // listener exists can only go to the first.
         let first = listener(addr, true)?;
@@ -221,7 +248,7 @@ impl PerCoreServer {
             let ready = ready_tx.clone();
             let thread = thread::Builder::new()
                 .name(format!("echo-loop-{index}"))
-                .spawn(move || run_loop(std_listener, count, work, ready, stopped))?;
+                .spawn(move || run_loop(std_listener, count, service, ready, stopped))?;
             server.loops.push(Loop { stop, thread, accepted });
         }
         drop(ready_tx);
@@ -277,7 +304,7 @@ impl Drop for PerCoreServer {
 fn run_loop(
     std_listener: std::net::TcpListener,
     accepted: Arc<AtomicU64>,
-    work: u32,
+    service: Service,
     ready: mpsc::Sender<io::Result<()>>,
     stopped: oneshot::Receiver<()>,
 ) {
@@ -298,7 +325,7 @@ fn run_loop(
             }
         };
         let _ = ready.send(Ok(()));
-        evloop::select(serve_loop(listener, accepted, work), stopped).await;
+        evloop::select(serve_loop(listener, accepted, service), stopped).await;
     });
 }
 
@@ -313,7 +340,8 @@ pub struct TokioServer {
 }
 
 impl TokioServer {
-    /// Starts a runtime of `workers` threads serving `addr`.
+    /// Starts a runtime of `workers` threads serving `addr`, with `work`
+    /// rounds of [`busy_work`] per request.
     ///
     /// # Errors
     ///
@@ -605,8 +633,17 @@ pub struct Options {
     pub client_threads: usize,
     /// `--work`: rounds of [`busy_work`] per request.
     pub work: u32,
+    /// `--yield-every`: see [`Service::yield_every`].
+    pub yield_every: u32,
     /// `--runs`: runs of each server in `compare`.
     pub runs: u32,
+}
+
+impl Options {
+    /// What the evloop servers do per request.
+    pub fn service(&self) -> Service {
+        Service { work: self.work, yield_every: self.yield_every }
+    }
 }
 
 /// Parses `--name VALUE` as a number in `min..=max`.
@@ -638,6 +675,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         round_trips: DEFAULT_ROUND_TRIPS,
         client_threads: 1,
         work: 0,
+        yield_every: DEFAULT_YIELD_EVERY,
         runs: DEFAULT_RUNS,
     };
     let mut args = args.into_iter().peekable();
@@ -655,7 +693,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         args.next();
     }
     let allowed: &[&str] = match options.mode {
-        Mode::Serve => &["--threads", "--port", "--work"],
+        Mode::Serve => &["--threads", "--port", "--work", "--yield-every"],
         Mode::Client => &["--port", "--connections", "--round-trips", "--client-threads"],
         Mode::Compare => &[
             "--threads",
@@ -663,6 +701,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             "--round-trips",
             "--client-threads",
             "--work",
+            "--yield-every",
             "--runs",
         ],
     };
@@ -681,6 +720,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             "--round-trips" => options.round_trips = number(&flag, value, 1, MAX_ROUND_TRIPS)?,
             "--client-threads" => options.client_threads = number(&flag, value, 1, MAX_THREADS)?,
             "--work" => options.work = number(&flag, value, 0, MAX_WORK)?,
+            "--yield-every" => options.yield_every = number(&flag, value, 0, MAX_YIELD_EVERY)?,
             "--runs" => options.runs = number(&flag, value, 1, MAX_RUNS)?,
             _ => unreachable!("every allowed flag has an arm"),
         }
@@ -748,7 +788,7 @@ impl Contender {
         match self {
             Contender::OneLoop | Contender::PerCore => {
                 let loops = if self == Contender::OneLoop { 1 } else { options.threads };
-                let server = PerCoreServer::start(loops, any_port, options.work)?;
+                let server = PerCoreServer::start(loops, any_port, options.service())?;
                 let result = load(server.addr());
                 server.stop();
                 result
@@ -781,9 +821,10 @@ fn compare(options: &Options) -> io::Result<()> {
         options.connections, options.round_trips, options.client_threads, options.runs
     );
     println!(
-        "work per request: {} rounds of hashing (about {:.1} µs of CPU)",
+        "work per request: {} rounds of hashing (about {:.1} µs of CPU); evloop connections yield every {} requests",
         options.work,
-        work_cost(options.work).as_secs_f64() * 1e6
+        work_cost(options.work).as_secs_f64() * 1e6,
+        options.yield_every
     );
     println!("machine: {}", machine());
     let mut loads: Vec<Vec<Load>> = vec![Vec::new(); contenders.len()];
@@ -828,7 +869,7 @@ fn thousands(n: u64) -> String {
 /// Serves until killed, printing the loops' counts whenever they change.
 fn serve(options: &Options) -> io::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
-    let server = PerCoreServer::start(options.threads, addr, options.work)?;
+    let server = PerCoreServer::start(options.threads, addr, options.service())?;
     println!(
         "per_core_echo: {} loops on {addr}, one SO_REUSEPORT listener each, {} rounds of work per request",
         options.threads, options.work

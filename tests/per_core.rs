@@ -21,8 +21,8 @@ use common::watchdog;
 mod per_core_echo;
 
 use per_core_echo::{
-    Contender, MAX_CONNECTIONS, MAX_THREADS, Mode, PerCoreServer, TokioServer, busy_work,
-    listener, parse_options, run_load,
+    Contender, MAX_CONNECTIONS, MAX_THREADS, Mode, PerCoreServer, Service, TokioServer,
+    busy_work, listener, parse_options, run_load,
 };
 
 /// Real time allowed for one test body on a busy machine, in a debug build.
@@ -34,6 +34,12 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// of them happens once in 2^63 runs.
 const CONNECTIONS: usize = 64;
 
+/// No work per request; each connection yields after every request.
+const SERVICE: Service = Service {
+    work: 0,
+    yield_every: 1,
+};
+
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -41,7 +47,7 @@ fn any_port() -> SocketAddr {
 #[test]
 fn two_loops_echo_every_request_and_share_the_connections() {
     let (load, accepted) = watchdog(LIMIT, || {
-        let server = PerCoreServer::start(2, any_port(), 0).expect("the server starts");
+        let server = PerCoreServer::start(2, any_port(), SERVICE).expect("the server starts");
         assert_eq!(server.accepted(), [0, 0], "nothing accepted before any client");
         // Two client threads, 32 connections each, 20 checked round trips
         // per connection: `run_load` fails on any echo that differs.
@@ -69,7 +75,7 @@ fn two_loops_echo_every_request_and_share_the_connections() {
 #[test]
 fn a_stopped_per_core_server_closes_its_port() {
     let addr = watchdog(LIMIT, || {
-        let server = PerCoreServer::start(2, any_port(), 0).expect("the server starts");
+        let server = PerCoreServer::start(2, any_port(), SERVICE).expect("the server starts");
         let addr = server.addr();
         let load = run_load(addr, 4, 3, 1).expect("the server answers");
         assert_eq!(load.requests, 12);
@@ -156,6 +162,9 @@ fn flags_are_range_checked_per_mode() {
     assert_eq!(defaults.mode, Mode::Serve);
     assert_eq!(defaults.port, per_core_echo::DEFAULT_PORT);
     assert!(defaults.threads >= 1);
+    assert_eq!(defaults.service(), Service { work: 0, yield_every: 1 });
+    let greedy = parse(&["serve", "--yield-every", "0", "--work", "7"]).unwrap();
+    assert_eq!(greedy.service(), Service { work: 7, yield_every: 0 });
 
     let client = parse(&["client", "--connections", "7", "--round-trips", "9"]).unwrap();
     assert_eq!((client.mode, client.connections, client.round_trips), (Mode::Client, 7, 9));
@@ -170,6 +179,7 @@ fn flags_are_range_checked_per_mode() {
         (&["compare", "--runs", "x"], "--runs \"x\": expected a number from 1 to 20"),
         (&["client", "--work", "5"], "\"--work\" is not an option of this mode"),
         (&["serve", "--runs", "2"], "\"--runs\" is not an option of this mode"),
+        (&["client", "--yield-every", "2"], "\"--yield-every\" is not an option of this mode"),
         (&["bench"], "unknown mode \"bench\""),
         (
             &["compare", "--connections", "500", "--round-trips", "1000000"],
