@@ -47,8 +47,10 @@
 //! (server loops or tokio workers; default: the number of cores),
 //! `--port P` (default 7879), `--connections C` (default 100),
 //! `--round-trips R` (per connection; default 1000), `--client-threads T`
-//! (client loops; default 1), `--work ROUNDS` (default 0), `--runs K`
-//! (compare: runs of each server, interleaved; default 3).
+//! (client loops; default 1), `--work ROUNDS` (default 0), `--yield-every N`
+//! (an evloop connection yields to its loop after every N requests, 0 for
+//! never; default 1: see `Service::yield_every`), `--runs K` (compare: runs
+//! of each server, interleaved; default 3).
 //!
 //! Simplified on purpose: everything binds 127.0.0.1 only; the loops are
 //! not pinned to cores (glommio does that); the client and the server share
@@ -240,7 +242,10 @@ impl PerCoreServer {
         }
 
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
-        let mut server = PerCoreServer { addr, loops: Vec::new() };
+        let mut server = PerCoreServer {
+            addr,
+            loops: Vec::new(),
+        };
         for (index, std_listener) in listeners.into_iter().enumerate() {
             let (stop, stopped) = oneshot::channel::<()>();
             let accepted = Arc::new(AtomicU64::new(0));
@@ -249,7 +254,11 @@ impl PerCoreServer {
             let thread = thread::Builder::new()
                 .name(format!("echo-loop-{index}"))
                 .spawn(move || run_loop(std_listener, count, service, ready, stopped))?;
-            server.loops.push(Loop { stop, thread, accepted });
+            server.loops.push(Loop {
+                stop,
+                thread,
+                accepted,
+            });
         }
         drop(ready_tx);
         for _ in 0..loops {
@@ -375,7 +384,11 @@ impl TokioServer {
                 }
             }
         });
-        Ok(TokioServer { addr, runtime: Some(runtime), accepted })
+        Ok(TokioServer {
+            addr,
+            runtime: Some(runtime),
+            accepted,
+        })
     }
 
     /// The address it listens on.
@@ -570,7 +583,10 @@ fn client_thread(
             .collect();
         let mut latencies = Vec::new();
         for task in tasks {
-            latencies.extend(task.await.expect("a client task neither panics nor is cancelled")?);
+            latencies.extend(
+                task.await
+                    .expect("a client task neither panics nor is cancelled")?,
+            );
         }
         io::Result::Ok(latencies)
     })?;
@@ -584,12 +600,19 @@ fn client_thread(
 }
 
 /// One connection's round trips, each timed from its write to its echo.
-async fn round_trips_on(i: usize, stream: TcpStream, round_trips: u32) -> io::Result<Vec<Duration>> {
+async fn round_trips_on(
+    i: usize,
+    stream: TcpStream,
+    round_trips: u32,
+) -> io::Result<Vec<Duration>> {
     let mut latencies = Vec::with_capacity(round_trips as usize);
     let mut echo = [0u8; MESSAGE_BYTES];
     for round in 0..round_trips {
         let named = |e: io::Error| {
-            io::Error::new(e.kind(), format!("client connection {i}, round {round}: {e}"))
+            io::Error::new(
+                e.kind(),
+                format!("client connection {i}, round {round}: {e}"),
+            )
         };
         let request = message(i, round);
         let sent = Instant::now();
@@ -642,7 +665,10 @@ pub struct Options {
 impl Options {
     /// What the evloop servers do per request.
     pub fn service(&self) -> Service {
-        Service { work: self.work, yield_every: self.yield_every }
+        Service {
+            work: self.work,
+            yield_every: self.yield_every,
+        }
     }
 }
 
@@ -654,7 +680,9 @@ where
     let value = value.ok_or_else(|| format!("{name} needs a value"))?;
     match value.parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
-        _ => Err(format!("{name} {value:?}: expected a number from {min} to {max}")),
+        _ => Err(format!(
+            "{name} {value:?}: expected a number from {min} to {max}"
+        )),
     }
 }
 
@@ -685,7 +713,9 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         Some("compare") => options.mode = Mode::Compare,
         Some(flag) if flag.starts_with("--") => {}
         Some(other) => {
-            return Err(format!("unknown mode {other:?} (expected serve, client or compare)"));
+            return Err(format!(
+                "unknown mode {other:?} (expected serve, client or compare)"
+            ));
         }
         None => {}
     }
@@ -694,7 +724,12 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
     }
     let allowed: &[&str] = match options.mode {
         Mode::Serve => &["--threads", "--port", "--work", "--yield-every"],
-        Mode::Client => &["--port", "--connections", "--round-trips", "--client-threads"],
+        Mode::Client => &[
+            "--port",
+            "--connections",
+            "--round-trips",
+            "--client-threads",
+        ],
         Mode::Compare => &[
             "--threads",
             "--connections",
@@ -783,11 +818,20 @@ impl Contender {
     pub fn measure(self, options: &Options) -> io::Result<Load> {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
         let load = |addr| {
-            run_load(addr, options.connections, options.round_trips, options.client_threads)
+            run_load(
+                addr,
+                options.connections,
+                options.round_trips,
+                options.client_threads,
+            )
         };
         match self {
             Contender::OneLoop | Contender::PerCore => {
-                let loops = if self == Contender::OneLoop { 1 } else { options.threads };
+                let loops = if self == Contender::OneLoop {
+                    1
+                } else {
+                    options.threads
+                };
                 let server = PerCoreServer::start(loops, any_port, options.service())?;
                 let result = load(server.addr());
                 server.stop();
@@ -821,7 +865,7 @@ fn compare(options: &Options) -> io::Result<()> {
         options.connections, options.round_trips, options.client_threads, options.runs
     );
     println!(
-        "work per request: {} rounds of hashing (about {:.1} µs of CPU); evloop connections yield every {} requests",
+        "work per request: {} rounds of hashing (about {:.1} µs of CPU); an evloop connection yields after {} request(s) in a row (0: never)",
         options.work,
         work_cost(options.work).as_secs_f64() * 1e6,
         options.yield_every
@@ -846,7 +890,10 @@ fn compare(options: &Options) -> io::Result<()> {
             thousands(median.per_second() as u64),
             median.percentile(0.50).as_micros(),
             median.percentile(0.99).as_micros(),
-            median.process_cpu.saturating_sub(median.client_cpu).as_secs_f64(),
+            median
+                .process_cpu
+                .saturating_sub(median.client_cpu)
+                .as_secs_f64(),
             median.client_cpu.as_secs_f64(),
         );
     }
@@ -897,7 +944,12 @@ fn client(options: &Options) -> io::Result<()> {
         "client: {} connections to {addr}, {} round trips of {MESSAGE_BYTES} bytes each, {} client thread(s)",
         options.connections, options.round_trips, options.client_threads
     );
-    let load = run_load(addr, options.connections, options.round_trips, options.client_threads)?;
+    let load = run_load(
+        addr,
+        options.connections,
+        options.round_trips,
+        options.client_threads,
+    )?;
     println!(
         "{} requests in {:.2} s: {} requests/s, p50 {} µs, p99 {} µs, client CPU {:.2} s",
         load.requests,

@@ -21,8 +21,8 @@ use common::watchdog;
 mod per_core_echo;
 
 use per_core_echo::{
-    Contender, MAX_CONNECTIONS, MAX_THREADS, Mode, PerCoreServer, Service, TokioServer,
-    busy_work, listener, parse_options, run_load,
+    Contender, MAX_CONNECTIONS, MAX_THREADS, Mode, PerCoreServer, Service, TokioServer, busy_work,
+    listener, parse_options, run_load,
 };
 
 /// Real time allowed for one test body on a busy machine, in a debug build.
@@ -48,7 +48,11 @@ fn any_port() -> SocketAddr {
 fn two_loops_echo_every_request_and_share_the_connections() {
     let (load, accepted) = watchdog(LIMIT, || {
         let server = PerCoreServer::start(2, any_port(), SERVICE).expect("the server starts");
-        assert_eq!(server.accepted(), [0, 0], "nothing accepted before any client");
+        assert_eq!(
+            server.accepted(),
+            [0, 0],
+            "nothing accepted before any client"
+        );
         // Two client threads, 32 connections each, 20 checked round trips
         // per connection: `run_load` fails on any echo that differs.
         let load = run_load(server.addr(), CONNECTIONS, 20, 2).expect("every echo is right");
@@ -62,7 +66,11 @@ fn two_loops_echo_every_request_and_share_the_connections() {
 
     // Every connection was accepted exactly once, by one of the two loops...
     assert_eq!(accepted.len(), 2);
-    assert_eq!(accepted.iter().sum::<u64>(), CONNECTIONS as u64, "{accepted:?}");
+    assert_eq!(
+        accepted.iter().sum::<u64>(),
+        CONNECTIONS as u64,
+        "{accepted:?}"
+    );
     // ... and the kernel gave each listener some of them.
     if cfg!(target_os = "linux") {
         assert!(
@@ -88,6 +96,31 @@ fn a_stopped_per_core_server_closes_its_port() {
 }
 
 #[test]
+fn connections_that_never_yield_still_get_every_echo_right() {
+    // `yield_every: 0`: a connection keeps its loop while its next request
+    // is already there. Slower for the others, never wrong.
+    let greedy = Service {
+        work: 5,
+        yield_every: 0,
+    };
+    for loops in [1, 2] {
+        let (load, accepted) = watchdog(LIMIT, move || {
+            let server =
+                PerCoreServer::start(loops, any_port(), greedy).expect("the server starts");
+            let load = run_load(server.addr(), 16, 25, 2).expect("every echo is right");
+            (load, server.stop())
+        });
+        assert_eq!(load.requests, 16 * 25, "{loops} loop(s)");
+        assert_eq!(accepted.len(), loops);
+        assert_eq!(
+            accepted.iter().sum::<u64>(),
+            16,
+            "{loops} loop(s): {accepted:?}"
+        );
+    }
+}
+
+#[test]
 fn the_port_is_shared_only_with_listeners_that_ask() {
     // Two listeners with SO_REUSEPORT share a port...
     let first = listener(any_port(), true).unwrap();
@@ -107,8 +140,18 @@ fn the_port_is_shared_only_with_listeners_that_ask() {
 #[test]
 fn every_contender_of_compare_echoes_with_work() {
     let options = parse_options(
-        ["compare", "--threads", "2", "--connections", "8", "--round-trips", "5", "--work", "3"]
-            .map(String::from),
+        [
+            "compare",
+            "--threads",
+            "2",
+            "--connections",
+            "8",
+            "--round-trips",
+            "5",
+            "--work",
+            "3",
+        ]
+        .map(String::from),
     )
     .unwrap();
     assert_eq!((options.threads, options.work), (2, 3));
@@ -147,7 +190,11 @@ fn a_client_without_a_server_names_the_connection() {
 
 #[test]
 fn work_depends_on_the_message_and_the_rounds() {
-    assert_eq!(busy_work(b"abc", 0), 0xcbf2_9ce4_8422_2325, "no rounds: the offset basis");
+    assert_eq!(
+        busy_work(b"abc", 0),
+        0xcbf2_9ce4_8422_2325,
+        "no rounds: the offset basis"
+    );
     // FNV-1a of "a" is a published test vector.
     assert_eq!(busy_work(b"a", 1), 0xaf63_dc4c_8601_ec8c);
     assert_ne!(busy_work(b"abc", 2), busy_work(b"abd", 2));
@@ -162,27 +209,69 @@ fn flags_are_range_checked_per_mode() {
     assert_eq!(defaults.mode, Mode::Serve);
     assert_eq!(defaults.port, per_core_echo::DEFAULT_PORT);
     assert!(defaults.threads >= 1);
-    assert_eq!(defaults.service(), Service { work: 0, yield_every: 1 });
+    assert_eq!(
+        defaults.service(),
+        Service {
+            work: 0,
+            yield_every: 1
+        }
+    );
     let greedy = parse(&["serve", "--yield-every", "0", "--work", "7"]).unwrap();
-    assert_eq!(greedy.service(), Service { work: 7, yield_every: 0 });
+    assert_eq!(
+        greedy.service(),
+        Service {
+            work: 7,
+            yield_every: 0
+        }
+    );
 
     let client = parse(&["client", "--connections", "7", "--round-trips", "9"]).unwrap();
-    assert_eq!((client.mode, client.connections, client.round_trips), (Mode::Client, 7, 9));
+    assert_eq!(
+        (client.mode, client.connections, client.round_trips),
+        (Mode::Client, 7, 9)
+    );
     let edge = parse(&["compare", "--threads", &MAX_THREADS.to_string()]).unwrap();
     assert_eq!(edge.threads, MAX_THREADS);
 
     let cases: &[(&[&str], &str)] = &[
-        (&["--threads", "0"], "--threads \"0\": expected a number from 1 to 256"),
-        (&["--port", "70000"], "--port \"70000\": expected a number from 1 to 65535"),
-        (&["client", "--connections", "501"], "--connections \"501\": expected a number from 1 to 500"),
+        (
+            &["--threads", "0"],
+            "--threads \"0\": expected a number from 1 to 256",
+        ),
+        (
+            &["--port", "70000"],
+            "--port \"70000\": expected a number from 1 to 65535",
+        ),
+        (
+            &["client", "--connections", "501"],
+            "--connections \"501\": expected a number from 1 to 500",
+        ),
         (&["client", "--round-trips"], "--round-trips needs a value"),
-        (&["compare", "--runs", "x"], "--runs \"x\": expected a number from 1 to 20"),
-        (&["client", "--work", "5"], "\"--work\" is not an option of this mode"),
-        (&["serve", "--runs", "2"], "\"--runs\" is not an option of this mode"),
-        (&["client", "--yield-every", "2"], "\"--yield-every\" is not an option of this mode"),
+        (
+            &["compare", "--runs", "x"],
+            "--runs \"x\": expected a number from 1 to 20",
+        ),
+        (
+            &["client", "--work", "5"],
+            "\"--work\" is not an option of this mode",
+        ),
+        (
+            &["serve", "--runs", "2"],
+            "\"--runs\" is not an option of this mode",
+        ),
+        (
+            &["client", "--yield-every", "2"],
+            "\"--yield-every\" is not an option of this mode",
+        ),
         (&["bench"], "unknown mode \"bench\""),
         (
-            &["compare", "--connections", "500", "--round-trips", "1000000"],
+            &[
+                "compare",
+                "--connections",
+                "500",
+                "--round-trips",
+                "1000000",
+            ],
             "--connections x --round-trips is 500000000: expected at most 10000000",
         ),
     ];
