@@ -176,7 +176,7 @@ async fn echo(conn: TcpStream, service: Service) -> io::Result<()> {
         busy_work(&buf[..n], service.work);
         conn.write_all(&buf[..n]).await?;
         served = served.wrapping_add(1);
-        if service.yield_every != 0 && served % service.yield_every == 0 {
+        if service.yield_every != 0 && served.is_multiple_of(service.yield_every) {
             // Let the other connections of this loop have a turn.
             evloop::yield_now().await;
         }
@@ -905,7 +905,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

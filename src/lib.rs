@@ -173,4 +173,6 @@ pub mod book {
     #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
+    #[doc = include_str!("../book/src/one-loop-per-core.md")]
+    pub mod one_loop_per_core {}
 }
