@@ -9,17 +9,26 @@
 //! * **tokio multi-thread**: one listener, and tokio's work-stealing
 //!   scheduler spreading the connections' tasks over its worker threads.
 //!
-//! You will see something like (2 cores, a release build):
+//! You will see something like this (4 December 2026, a release build on a
+//! 2-core virtual machine that several developers' builds kept busy; the
+//! absolute figures there rose and fell by half with the machine's load):
 //!
 //! ```text
-//! per_core_echo compare: 100 connections x 1000 round trips of 64 bytes, 1 client thread, 3 runs, median shown
-//! work per request: 0 rounds of hashing (about 0.0 µs of CPU)
-//! machine: AMD EPYC 7B13, 2 cores, load average 0.41
-//! server                     requests/s   p50 µs   p99 µs   server CPU s   client CPU s
-//! one loop                       55,310     1795     2484           0.95           1.40
-//! one loop per core (2)          54,882     1801     2701           1.05           1.43
-//! tokio multi-thread (2)         52,117     1885     3320           1.21           1.44
+//! per_core_echo compare: 100 connections x 1000 round trips of 64 bytes, 1 client thread(s), 3 run(s), median shown
+//! work per request: 0 rounds of hashing (about 0.0 µs of CPU); an evloop connection yields after 1 request(s) in a row (0: never)
+//! machine: Intel(R) Xeon(R) Processor, 2 cores, load average 16.16
+//! server                      requests/s   p50 µs   p99 µs   server CPU s   client CPU s
+//! one loop                        83,254      398     8146           0.22           0.23
+//! one loop per core (2)           75,427      394     8060           0.27           0.25
+//! tokio multi-thread (2)          70,918      382    13514           0.30           0.30
 //! ```
+//!
+//! With no work per request one client thread cannot keep even one loop
+//! busy, so the three serve alike. With `--work 200` (about 14 µs of CPU per
+//! request) the server becomes the bottleneck and the second core pays:
+//! 13,165 requests/s for one loop, 20,614 for one loop per core, 17,157 for
+//! tokio, on the same machine (the book's chapter "One loop per core" has
+//! the whole table and its command).
 //!
 //! Each run starts a server on a free port, connects every client, then
 //! times the round trips: each connection writes 64 bytes, waits for the
