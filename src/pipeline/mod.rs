@@ -21,6 +21,7 @@ pub mod edge;
 pub mod example;
 pub mod flags;
 pub mod host;
+pub mod html;
 pub mod job;
 pub mod report;
 pub mod steps;
