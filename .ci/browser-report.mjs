@@ -328,7 +328,9 @@ async function main() {
     }
 
     if (args.screenshot) {
-      // The top of the page: header, table, bars and the stacked timeline.
+      // The top of the page: header, table, bars and the stacked timeline,
+      // with the pointer in the margin (not hovering over a table row).
+      await page("Input.dispatchMouseEvent", { type: "mouseMoved", x: 1, y: 1 });
       const height = await evaluate(`(() => {
           window.scrollTo(0, 0);
           const end = document.querySelector("#timelines") ?? document.querySelector("section.variant figure");
