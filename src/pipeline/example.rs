@@ -6,10 +6,11 @@
 //! `--latency-ms`, `--base-url`, `--concurrency`, `--timeout-secs`, `--out`,
 //! with the same ranges and defaults), plus the trace outputs
 //! `--timeline FILE.svg` and `--trace FILE.json`, and the run report
-//! `--report FILE.html` (the demo's `output/report.html`, for one variant). `--concurrency` defaults
-//! to 4, and to 16 in the streaming variant; the variant writes into
-//! `<out>/<variant>`, as in the demo. A bad flag is clap's usage error, with
-//! exit status 2; `--help` lists them all.
+//! `--report FILE.html` (the demo's `output/report.html`, for one
+//! variant). `--concurrency` defaults to 4, and to 16 in the streaming
+//! variant; the variant writes into `<out>/<variant>`, as in the demo. A
+//! bad flag is clap's usage error, with exit status 2; `--help` lists them
+//! all.
 
 use std::future::Future;
 use std::path::PathBuf;
