@@ -42,6 +42,7 @@ use serde_json::json;
 
 use evloop::pipeline::flags::{DEFAULT_STREAM_CONCURRENCY, MAX_CONCURRENCY, PipelineArgs};
 use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::html::{self, RunInfo, VariantRun};
 use evloop::pipeline::job::DEFAULT_CONCURRENCY;
 use evloop::pipeline::{Job, Report, report};
 use evloop::trace::record::Record;
@@ -293,6 +294,14 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     writable(&cli.pipeline.out)?;
     let roots = extra_roots(cli)?;
     let source = source(cli)?;
+    let mut info = RunInfo::of_this_process(
+        source.described.clone(),
+        source.urls.len(),
+        cli.pipeline.latency(),
+    );
+    if cli.urls.is_some() {
+        info.urls = source.urls.clone();
+    }
     let variants: Vec<Variant> = if cli.variants.is_empty() {
         Variant::ALL.to_vec()
     } else {
@@ -394,6 +403,32 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         }
     }
 
+    // The run report: the same reports and records, as one page.
+    let page = cli.pipeline.out.join("report.html");
+    let run = html::Run {
+        info,
+        variants: reports
+            .iter()
+            .zip(&peaks)
+            .map(|(report, peak)| VariantRun {
+                report,
+                record: records
+                    .iter()
+                    .find(|(name, _)| *name == report.variant)
+                    .map(|(_, record)| record),
+                peak_rss_mib: *peak,
+            })
+            .collect(),
+        bound,
+    };
+    let page_written = match html::write(&page, &run) {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("error: cannot write the report page: {e}");
+            false
+        }
+    };
+
     if cli.json {
         let mut extra = vec![
             ("images", json!(source.urls.len())),
@@ -427,6 +462,9 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
                 println!("  {} (all variants, one time axis)", p.display());
             }
         }
+        if page_written {
+            println!("\nthe whole run on one page: open {}", page.display());
+        }
     }
     let failures: usize = reports
         .iter()
@@ -438,7 +476,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     if pictures_failed > 0 {
         eprintln!("{pictures_failed} timeline(s) could not be written");
     }
-    if failures > 0 || pictures_failed > 0 {
+    if failures > 0 || pictures_failed > 0 || !page_written {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

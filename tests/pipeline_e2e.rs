@@ -402,6 +402,29 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The variants in the comparison table of the run report at `path`,
+/// which must be well-formed.
+fn report_variants(path: &Path) -> Vec<String> {
+    let html = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&html, options)
+        .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    let table = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("comparison"))
+        .expect("a comparison section");
+    table
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tr")
+        .filter_map(|n| n.attribute("data-variant"))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn assert_svg(path: &Path) {
     let svg = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -472,6 +495,18 @@ fn demo_runs_two_variants_prints_the_table_and_draws_timelines() {
         for file in ["async/timeline.svg", "sync/timeline.svg", "timelines.svg"] {
             assert_svg(&out.join(file));
         }
+        // The run report: one row per variant, and the last line names it.
+        let page = out.join("report.html");
+        assert_eq!(report_variants(&page), ["sync", "async"]);
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        assert!(
+            last.ends_with(&format!("open {}", page.display())),
+            "the last line names the page: {last}"
+        );
         for variant in ["async", "sync"] {
             for k in 1..=3u32 {
                 let original =
@@ -535,6 +570,8 @@ fn demo_with_the_embedded_host_prints_json() {
         }
         assert_svg(&out.join("async/timeline.svg"));
         assert_svg(&out.join("timelines.svg"));
+        // The page is written with --json too (stdout stays one object).
+        assert_eq!(report_variants(&out.join("report.html")), ["sync", "async"]);
     });
 }
 

@@ -343,7 +343,7 @@ fn text(bytes: &[u8]) -> String {
 /// `images` pictures and all five variants.
 fn demo_names(out: &Path, images: usize) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut folders = Vec::new();
-    let mut files = vec![out.join("timelines.svg")];
+    let mut files = vec![out.join("timelines.svg"), out.join("report.html")];
     for variant in ALL.map(Variant::name) {
         files.push(out.join(variant).join("timeline.svg"));
         for folder in ["original_images", "processed_images"] {
@@ -414,9 +414,10 @@ fn the_demo_write_check_never_writes_through_a_link() {
     victim.assert_untouched();
     assert_success(&output);
     // The check left nothing of its own behind: the folder holds the
-    // planted links (each still a link), the variant's folder and the
-    // stacked picture's absence (one variant draws none).
+    // planted links (each still a link), the variant's folder, the run
+    // report, and the stacked picture's absence (one variant draws none).
     let mut expected: Vec<String> = planted.clone();
+    expected.push("report.html".into());
     expected.push("sync".into());
     expected.sort();
     assert_eq!(names(&out), expected);

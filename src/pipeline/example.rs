@@ -5,24 +5,30 @@
 //! The flags are the demo's own ([`PipelineArgs`]: `--images`,
 //! `--latency-ms`, `--base-url`, `--concurrency`, `--timeout-secs`, `--out`,
 //! with the same ranges and defaults), plus the trace outputs
-//! `--timeline FILE.svg` and `--trace FILE.json`. `--concurrency` defaults
-//! to 4, and to 16 in the streaming variant; the variant writes into
-//! `<out>/<variant>`, as in the demo. A bad flag is clap's usage error, with
-//! exit status 2; `--help` lists them all.
+//! `--timeline FILE.svg` and `--trace FILE.json`, and the run report
+//! `--report FILE.html` (the demo's `output/report.html`, for one
+//! variant). `--concurrency` defaults to 4, and to 16 in the streaming
+//! variant; the variant writes into `<out>/<variant>`, as in the demo. A
+//! bad flag is clap's usage error, with exit status 2; `--help` lists them
+//! all.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use clap::Parser;
 use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
 
 use super::flags::{DEFAULT_STREAM_CONCURRENCY, PipelineArgs};
 use super::host::ImageHost;
+use super::html::{self, Run, RunInfo, VariantRun};
 use super::job::{DEFAULT_CONCURRENCY, Job, Report};
-use super::report::summary_lines;
+use super::report::{self, summary_lines};
 use crate::trace::TraceArgs;
+use crate::trace::record::Record;
 
 /// The flags of a `pipeline_*` example: the ones it shares with the demo,
 /// and where to write the run's trace.
@@ -54,6 +60,11 @@ pub struct ExampleArgs {
     /// Write the run's Chrome trace (for Perfetto) into this JSON file.
     #[arg(long = "trace", value_name = "FILE.json", value_parser = file_name())]
     pub chrome: Option<PathBuf>,
+
+    /// Write the run report, one self-contained web page (the demo writes
+    /// output/report.html), into this HTML file.
+    #[arg(long, value_name = "FILE.html", value_parser = file_name())]
+    pub report: Option<PathBuf>,
 }
 
 impl ExampleArgs {
@@ -98,7 +109,15 @@ fn flags() -> Result<ExampleArgs, ExitCode> {
     })
 }
 
-fn setup(variant: &str, args: &ExampleArgs) -> Result<(Job, Option<ImageHost>), String> {
+/// What a run is given: the job, the image host it downloads from (kept
+/// alive for the run) and, for the report, where the images come from.
+struct Setup {
+    job: Job,
+    _host: Option<ImageHost>,
+    source: String,
+}
+
+fn setup(variant: &str, args: &ExampleArgs) -> Result<Setup, String> {
     let flags = &args.pipeline;
     let (host, base) = match &flags.base_url {
         Some(base) => (None, base.trim_end_matches('/').to_owned()),
@@ -112,6 +131,13 @@ fn setup(variant: &str, args: &ExampleArgs) -> Result<(Job, Option<ImageHost>), 
             (Some(host), base)
         }
     };
+    let source = match &host {
+        Some(_) => format!(
+            "embedded image host {base} ({} images of 1920x1080, {} ms latency)",
+            flags.images, flags.latency_ms
+        ),
+        None => format!("image host {base}"),
+    };
     let urls = (1..=flags.images).map(|k| format!("{base}/image_{k}.jpg"));
     let mut job = Job::new(urls, &flags.out.join(variant));
     job.concurrency = flags.concurrency_or(if variant == "streaming" {
@@ -121,27 +147,100 @@ fn setup(variant: &str, args: &ExampleArgs) -> Result<(Job, Option<ImageHost>), 
     });
     job.request_timeout = flags.request_timeout();
     job.prepare().map_err(|e| e.to_string())?;
-    Ok((job, host))
+    Ok(Setup {
+        job,
+        _host: host,
+        source,
+    })
 }
 
-fn finish(report: &Report) -> ExitCode {
+/// Prints the tutorial's lines and writes the report page if asked for;
+/// failure if an image failed or the page could not be written.
+fn finish(args: &ExampleArgs, setup: &Setup, report: &Report, record: Option<&Record>) -> ExitCode {
     print!("{}", summary_lines(report));
-    if report.failures().next().is_some() {
+    let mut code = if report.failures().next().is_some() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    };
+    if let Some(path) = &args.report {
+        let flags = &args.pipeline;
+        let info =
+            RunInfo::of_this_process(setup.source.clone(), setup.job.items.len(), flags.latency());
+        let cpu = Duration::from_nanos(setup.job.cpu_time.load(Ordering::Relaxed));
+        let run = Run {
+            variants: vec![VariantRun {
+                report,
+                record,
+                peak_rss_mib: None,
+            }],
+            bound: (!cpu.is_zero()).then(|| report::bound(flags.latency(), cpu, info.cores)),
+            info,
+        };
+        match html::write(path, &run) {
+            Ok(path) => println!("\nthe whole run on one page: open {}", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write the report page: {e}");
+                code = ExitCode::FAILURE;
+            }
+        }
     }
+    code
 }
 
-/// Runs a blocking variant (`pipeline_sync`).
-pub fn main_blocking(variant: &str, run: fn(&Job) -> Report) -> ExitCode {
-    let args = match flags() {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    match setup(variant, &args) {
-        Ok((job, _host)) => finish(&run(&job)),
-        // The host cannot start or the output folder cannot be made.
+/// A runtime that records a trace when `args` asks for one (a timeline, a
+/// Chrome trace or the report) and writes the trace files when dropped.
+fn runtime(variant: &str, args: &ExampleArgs, slow_poll: bool) -> Result<crate::Runtime, String> {
+    let mut builder = crate::Runtime::builder()
+        .trace(args.report.is_some())
+        .trace_output(args.trace().titled(format!("pipeline: {variant}")));
+    if !slow_poll {
+        builder = builder.slow_poll_threshold(None);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot create a runtime: {e}"))
+}
+
+/// Runs a blocking variant with parsed flags: plain blocking code, inside
+/// one poll of a traced runtime (slow-poll warning off) when a trace or the
+/// report is asked for, so its timeline can be drawn, as the demo does.
+///
+/// # Examples
+///
+/// ```
+/// use clap::Parser;
+/// use evloop::pipeline::example::{ExampleArgs, run_blocking};
+/// use evloop::pipeline::{Job, Report, Timings};
+///
+/// let out = std::env::temp_dir().join(format!("evloop-doc-run-blocking-{}", std::process::id()));
+/// let page = out.join("report.html");
+/// let args = ExampleArgs::try_parse_from([
+///     "pipeline_sync", "--base-url", "http://127.0.0.1:9", "--images", "1",
+///     "--out", out.to_str().unwrap(), "--report", page.to_str().unwrap(),
+/// ]).unwrap();
+/// // A variant that does nothing, so nothing is fetched.
+/// let nothing = |_: &Job| Report::new("sync", Timings::default(), vec![]);
+/// assert_eq!(run_blocking("sync", &args, nothing), std::process::ExitCode::SUCCESS);
+/// assert!(std::fs::read_to_string(&page)?.contains("<h2>sync</h2>"));
+/// std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn run_blocking(variant: &str, args: &ExampleArgs, run: fn(&Job) -> Report) -> ExitCode {
+    let result = setup(variant, args).and_then(|setup| {
+        if !args.trace().wanted() && args.report.is_none() {
+            let report = run(&setup.job);
+            return Ok(finish(args, &setup, &report, None));
+        }
+        let rt = runtime(variant, args, false)?;
+        let report = rt.block_on(async { run(&setup.job) });
+        let record = rt.trace_record();
+        Ok(finish(args, &setup, &report, record.as_ref()))
+    });
+    match result {
+        Ok(code) => code,
+        // The host cannot start, the output folder cannot be made, or the
+        // poller cannot be created.
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -149,35 +248,69 @@ pub fn main_blocking(variant: &str, run: fn(&Job) -> Report) -> ExitCode {
     }
 }
 
-/// Runs an async variant on a new runtime (the other four).
+/// Runs an async variant with parsed flags on a new runtime, which records
+/// a trace when a timeline, a Chrome trace or the report is asked for.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use clap::Parser;
+/// use evloop::pipeline::example::{ExampleArgs, run_async};
+/// use evloop::pipeline::{Job, Report, Timings};
+///
+/// let out = std::env::temp_dir().join(format!("evloop-doc-run-async-{}", std::process::id()));
+/// let page = out.join("report.html");
+/// let args = ExampleArgs::try_parse_from([
+///     "pipeline_async", "--base-url", "http://127.0.0.1:9", "--images", "1",
+///     "--out", out.to_str().unwrap(), "--report", page.to_str().unwrap(),
+/// ]).unwrap();
+/// let nothing = |_: Arc<Job>| async { Report::new("async", Timings::default(), vec![]) };
+/// assert_eq!(run_async("async", &args, nothing), std::process::ExitCode::SUCCESS);
+/// let html = std::fs::read_to_string(&page)?;
+/// assert!(html.contains("main (block_on)"), "the trace's tasks are on the page");
+/// std::fs::remove_dir_all(&out)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn run_async<F, Fut>(variant: &str, args: &ExampleArgs, run: F) -> ExitCode
+where
+    F: FnOnce(Arc<Job>) -> Fut,
+    Fut: Future<Output = Report>,
+{
+    let result = setup(variant, args).and_then(|setup| {
+        let rt = runtime(variant, args, true)?;
+        // A clone shares the job's CPU-time counter, which `finish` reads.
+        let report = rt.block_on(run(Arc::new(setup.job.clone())));
+        let record = rt.trace_record();
+        Ok(finish(args, &setup, &report, record.as_ref()))
+    });
+    match result {
+        Ok(code) => code,
+        // The host cannot start, the output folder cannot be made, or the
+        // poller cannot be created.
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a blocking variant (`pipeline_sync`) with this process's flags.
+pub fn main_blocking(variant: &str, run: fn(&Job) -> Report) -> ExitCode {
+    match flags() {
+        Ok(args) => run_blocking(variant, &args, run),
+        Err(code) => code,
+    }
+}
+
+/// Runs an async variant (the other four) with this process's flags.
 pub fn main_async<F, Fut>(variant: &str, run: F) -> ExitCode
 where
     F: FnOnce(Arc<Job>) -> Fut,
     Fut: Future<Output = Report>,
 {
-    let args = match flags() {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    match setup(variant, &args) {
-        Ok((job, _host)) => {
-            let rt = match crate::Runtime::builder()
-                .trace_output(args.trace().titled(format!("pipeline: {variant}")))
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot create a runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let report = rt.block_on(run(Arc::new(job)));
-            finish(&report)
-        }
-        // The host cannot start or the output folder cannot be made.
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+    match flags() {
+        Ok(args) => run_async(variant, &args, run),
+        Err(code) => code,
     }
 }

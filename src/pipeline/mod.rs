@@ -7,7 +7,8 @@
 //! part, faithful to the tutorial's per-pixel algorithm; [`store`] writes
 //! outputs atomically under names taken from the image's index, never from
 //! a URL; [`steps`] downloads and processes one image; [`job`] says what a
-//! run is given and what it returns; [`report`] prints the results;
+//! run is given and what it returns; [`report`] prints the results and
+//! [`html`] draws them, with the run's traces, as one web page;
 //! [`flags`] are the command-line flags the demo and the examples share, and
 //! [`example`] is the examples' `main`.
 //!
@@ -21,6 +22,7 @@ pub mod edge;
 pub mod example;
 pub mod flags;
 pub mod host;
+pub mod html;
 pub mod job;
 pub mod report;
 pub mod steps;

@@ -1,5 +1,6 @@
 //! Printing results: the tutorial's three summary lines for one variant, the
-//! side-by-side table of every variant, and the same as JSON.
+//! side-by-side table of every variant (its rows are [`Comparison`]s, which
+//! the run report page shows too), and the same as JSON.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::job::Report;
+use super::job::{Report, Timings};
 
 /// The tutorial's summary lines for one run ("Downloaded 12 images in: …").
 ///
@@ -74,39 +75,98 @@ pub fn bound(latency: Duration, cpu_work: Duration, cores: usize) -> Duration {
     latency.saturating_add(cpu_work / cores)
 }
 
-/// The side-by-side table: per variant the download, process and total
-/// times, their shares, the speed-up over `sync`, and failures; then the
-/// bound.
-pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
+/// One variant's row of the comparison: what the terminal's
+/// [`table`] prints and the run report page
+/// ([`html`](super::html)) shows, computed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The variant's name.
+    pub variant: String,
+    /// Its phase timings.
+    pub timings: Timings,
+    /// Download's share of the total, in percent.
+    pub download_pct: f64,
+    /// Processing's share of the total, in percent.
+    pub process_pct: f64,
+    /// `sync`'s total divided by this one's; `None` without a `sync` run.
+    pub speedup: Option<f64>,
+    /// Images that succeeded.
+    pub ok: usize,
+    /// Images that failed.
+    pub failed: usize,
+}
+
+/// The comparison rows of `reports`, in their order (a slice of reports,
+/// or any iterator of references to them).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::pipeline::{Report, Timings};
+/// use evloop::pipeline::report::comparison;
+///
+/// let t = |total| Timings {
+///     download: Duration::from_millis(total / 4),
+///     process: Duration::from_millis(total - total / 4),
+///     total: Duration::from_millis(total),
+/// };
+/// let rows = comparison(&[Report::new("sync", t(4000), vec![]), Report::new("async", t(800), vec![])]);
+/// assert_eq!(rows[1].speedup, Some(5.0));
+/// assert_eq!(rows[1].download_pct, 25.0);
+/// ```
+pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comparison> {
+    let reports: Vec<&Report> = reports.into_iter().collect();
     let sync_total = reports
         .iter()
         .find(|r| r.variant == "sync")
         .map(|r| r.timings.total.as_secs_f64());
+    reports
+        .iter()
+        .map(|r| {
+            let t = r.timings;
+            let total = t.total.as_secs_f64().max(f64::EPSILON);
+            Comparison {
+                variant: r.variant.clone(),
+                timings: t,
+                download_pct: t.download.as_secs_f64() / total * 100.0,
+                process_pct: t.process.as_secs_f64() / total * 100.0,
+                speedup: sync_total.map(|s| s / total),
+                ok: r.succeeded(),
+                failed: r.outcomes.len() - r.succeeded(),
+            }
+        })
+        .collect()
+}
+
+/// The side-by-side table: per variant the download, process and total
+/// times, their shares, the speed-up over `sync`, and failures; then the
+/// bound.
+pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<10} {:>10} {:>10} {:>9} {:>7} {:>7} {:>8} {:>6} {:>8}",
         "variant", "download", "process", "total", "dl %", "proc %", "speed-up", "ok", "failed"
     );
-    for r in reports {
-        let t = r.timings;
-        let total = t.total.as_secs_f64().max(f64::EPSILON);
-        let speedup = match sync_total {
-            Some(s) => format!("{:.1}x", s / total),
+    for row in comparison(reports) {
+        let t = row.timings;
+        let speedup = match row.speedup {
+            Some(x) => format!("{x:.1}x"),
             None => "-".to_owned(),
         };
         let _ = writeln!(
             out,
             "{:<10} {:>9.2}s {:>9.2}s {:>8.2}s {:>6.1}% {:>6.1}% {:>8} {:>6} {:>8}",
-            r.variant,
+            row.variant,
             t.download.as_secs_f64(),
             t.process.as_secs_f64(),
             t.total.as_secs_f64(),
-            t.download.as_secs_f64() / total * 100.0,
-            t.process.as_secs_f64() / total * 100.0,
+            row.download_pct,
+            row.process_pct,
             speedup,
-            r.succeeded(),
-            r.outcomes.len() - r.succeeded(),
+            row.ok,
+            row.failed,
         );
     }
     if let Some(b) = bound {

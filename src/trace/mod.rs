@@ -16,6 +16,7 @@
 
 #[cfg(feature = "render")]
 pub mod chrome;
+pub mod group;
 mod output;
 pub mod record;
 pub mod stats;

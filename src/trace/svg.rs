@@ -21,8 +21,9 @@
 //! # Many tasks
 //!
 //! Up to [`SvgOptions::max_task_rows`] tasks (40 by default) get a row each.
-//! Beyond that, rows are grouped, the first rule that gives few enough rows
-//! wins:
+//! Beyond that, rows are grouped by [`crate::trace::group`]'s rules (which
+//! the run report's tables share), the first rule that gives few enough
+//! rows winning:
 //! 1. tasks whose names share a prefix once trailing digits and separators
 //!    are cut (`download 3`, `download 17` → `download`), unnamed tasks by
 //!    spawn location;

@@ -3,12 +3,12 @@
 //! a stack of coloured layers with a tooltip for every segment. The drawing
 //! itself is in the parent module.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{BUSY, IDLE, JOB, RUNNING, SCHEDULED, SLOW, SvgOptions};
-use crate::trace::record::{PoolKind, Record, Span, TaskEnd, TaskRecord};
-use crate::trace::stats::{TaskStats, Verdict, format_duration, format_exact, task_stats};
+use crate::trace::group::{GroupTotals, TaskGroup, group_tasks, group_threads};
+use crate::trace::record::{Record, Span, TaskEnd, TaskRecord};
+use crate::trace::stats::{TaskStats, format_duration, format_exact, task_stats};
 
 /// One row of the picture, ready to draw.
 pub(super) struct Row {
@@ -93,108 +93,28 @@ pub(super) fn build_rows(record: &Record, options: &SvgOptions) -> Vec<Row> {
     let stats = task_stats(record);
     let mut rows = vec![loop_row(record, horizon)];
 
-    // Tasks: one row each, or grouped.
-    let tasks: Vec<(&TaskRecord, &TaskStats)> = record.tasks.iter().zip(&stats).collect();
-    let max = options.max_task_rows.max(1);
-    let groups: Vec<Vec<usize>> = if tasks.len() <= max {
-        (0..tasks.len()).map(|i| vec![i]).collect()
-    } else {
-        let by_name = group_by(&tasks, name_prefix);
-        if by_name.len() <= max {
-            by_name
-        } else {
-            let mut by_place = group_by(&tasks, |t| t.location.clone());
-            if by_place.len() > max {
-                let rest: Vec<usize> = by_place.drain(max - 1..).flatten().collect();
-                by_place.push(rest);
-            }
-            by_place
-        }
-    };
-    for members in &groups {
-        rows.push(task_row(record, &tasks, members, horizon));
+    // Tasks: one row each, or grouped (the rule is `trace::group`'s).
+    for group in group_tasks(record, options.max_task_rows) {
+        rows.push(task_row(record, &stats, &group, horizon));
     }
 
-    // Pool threads: one row each, in natural order (`blocking-2` before
-    // `blocking-10`); a pool with more threads than its share of
-    // `max_thread_rows` becomes one row, so a busy blocking pool does not
-    // also hide the CPU pool's two threads.
-    let mut threads: BTreeMap<(PoolKind, &str, u64, &str), Vec<usize>> = BTreeMap::new();
-    for (i, job) in record.jobs.iter().enumerate() {
-        if job.started.is_some() {
-            let name = job.thread.as_str();
-            let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-            let (stem, number) = name.split_at(name.len() - digits);
-            let number = number.parse::<u64>().unwrap_or(0);
-            threads
-                .entry((job.pool, stem, number, name))
-                .or_default()
-                .push(i);
-        }
-    }
-    let mut pools: BTreeMap<PoolKind, Vec<(&str, Vec<usize>)>> = BTreeMap::new();
-    for ((pool, _, _, name), jobs) in threads {
-        pools.entry(pool).or_default().push((name, jobs));
-    }
-    let share = (options.max_thread_rows.max(1) / pools.len().max(1)).max(1);
-    for (pool, members) in pools {
-        if members.len() <= share {
-            for (name, jobs) in &members {
-                rows.push(thread_row(
-                    record,
-                    name,
-                    &format!("{pool} pool"),
-                    jobs,
-                    1,
-                    horizon,
-                ));
-            }
+    // Pool threads: one row each, or one per pool (`trace::group` again).
+    for threads in group_threads(record, options.max_thread_rows) {
+        let sublabel = if threads.threads == 1 {
+            format!("{} pool", threads.pool)
         } else {
-            let count = members.len();
-            let jobs: Vec<usize> = members.into_iter().flat_map(|(_, jobs)| jobs).collect();
-            let label = format!("{pool} pool × {count}");
-            rows.push(thread_row(record, &label, "threads", &jobs, count, horizon));
-        }
+            "threads".to_string()
+        };
+        rows.push(thread_row(
+            record,
+            &threads.name,
+            &sublabel,
+            &threads.jobs,
+            threads.threads,
+            horizon,
+        ));
     }
     rows
-}
-
-/// Indices of tasks grouped by `key`, groups in order of first appearance.
-fn group_by(
-    tasks: &[(&TaskRecord, &TaskStats)],
-    key: impl Fn(&TaskRecord) -> String,
-) -> Vec<Vec<usize>> {
-    let mut order: Vec<Vec<usize>> = Vec::new();
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, (task, _)) in tasks.iter().enumerate() {
-        let k = key(task);
-        match index.get(&k) {
-            Some(&g) => order[g].push(i),
-            None => {
-                index.insert(k, order.len());
-                order.push(vec![i]);
-            }
-        }
-    }
-    order
-}
-
-/// The grouping key from a name: trailing digits and separators cut
-/// (`download 12` → `download`); unnamed tasks by spawn location.
-fn name_prefix(task: &TaskRecord) -> String {
-    match &task.name {
-        Some(name) => {
-            let cut = name.trim_end_matches(|c: char| {
-                c.is_ascii_digit() || c.is_whitespace() || "#-_:./".contains(c)
-            });
-            if cut.is_empty() {
-                format!("name {name}")
-            } else {
-                format!("name {cut}")
-            }
-        }
-        None => format!("at {}", task.location),
-    }
 }
 
 fn loop_row(record: &Record, horizon: Duration) -> Row {
@@ -273,12 +193,7 @@ fn loop_row(record: &Record, horizon: Duration) -> Row {
     }
 }
 
-fn task_row(
-    record: &Record,
-    tasks: &[(&TaskRecord, &TaskStats)],
-    members: &[usize],
-    horizon: Duration,
-) -> Row {
+fn task_row(record: &Record, stats: &[TaskStats], group: &TaskGroup, horizon: Duration) -> Row {
     let mut idle = Layer::new("lifetime", IDLE, "");
     let mut scheduled = Layer::new("wait for the loop", SCHEDULED, "");
     let mut busy = Layer::new("poll", BUSY, "");
@@ -288,8 +203,8 @@ fn task_row(
         " stroke=\"#000000\" stroke-width=\"1.2\"",
     );
     let mut marks = Vec::new();
-    for &i in members {
-        let (task, st) = tasks[i];
+    for &i in &group.members {
+        let (task, st) = (&record.tasks[i], &stats[i]);
         let name = task.label();
         let life = task.lifetime(horizon);
         let end = match &task.ended {
@@ -357,27 +272,14 @@ fn task_row(
     }
     let layers = vec![idle, scheduled, busy, slow];
 
-    if let [i] = members {
-        let (task, st) = tasks[*i];
+    if let [i] = group.members[..] {
+        let (task, st) = (&record.tasks[i], &stats[i]);
         return Row {
             class: "task-row",
             data: format!(" data-task=\"{}\"", task.id),
             label: task.label(),
             sublabel: task.short_location().to_string(),
-            tooltip: format!(
-                "{} (task {}) spawned at {}\npolls {}, busy {}, scheduled {}, idle {}\n\
-                 longest poll {}, wakes {}\nverdict: {}",
-                task.label(),
-                task.id,
-                task.location,
-                st.polls,
-                format_exact(st.busy),
-                format_exact(st.scheduled),
-                format_exact(st.idle),
-                format_exact(st.longest_poll),
-                st.wakes,
-                st.verdict
-            ),
+            tooltip: task_tooltip(task, st),
             right: st.verdict.to_string(),
             layers,
             marks,
@@ -385,64 +287,54 @@ fn task_row(
     }
 
     // A group: count, shared name and place, verdicts.
-    let count = members.len();
-    let first = tasks.get(members.first().copied().unwrap_or(0));
-    let same = |f: &dyn Fn(&TaskRecord) -> String| {
-        let v: Vec<String> = members.iter().map(|&i| f(tasks[i].0)).collect();
-        v.windows(2).all(|w| w[0] == w[1]).then(|| v[0].clone())
-    };
-    let prefix = same(&|t| name_prefix(t));
-    let place = same(&|t| t.short_location().to_string());
-    let base = match (&prefix, first) {
-        (Some(_), Some((t, _))) if t.name.is_some() => {
-            let name = t.label();
-            let cut = name
-                .trim_end_matches(|c: char| {
-                    c.is_ascii_digit() || c.is_whitespace() || "#-_:./".contains(c)
-                })
-                .to_string();
-            if cut.is_empty() { name } else { cut }
-        }
-        _ if place.is_some() => "tasks".to_string(),
-        _ => "other tasks".to_string(),
-    };
-    let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
-    let (mut busy_t, mut sched_t, mut idle_t, mut polls) =
-        (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
-    for &i in members {
-        let st = tasks[i].1;
-        *verdicts.entry(st.verdict).or_default() += 1;
-        busy_t += st.busy;
-        sched_t += st.scheduled;
-        idle_t += st.idle;
-        polls += st.polls;
-    }
-    let right = match verdicts.iter().next() {
-        Some((v, n)) if verdicts.len() == 1 => format!("{v} ×{n}"),
-        Some((v, n)) => format!("{n} {v} of {count}"),
-        None => String::new(),
-    };
+    let count = group.members.len();
+    let totals = GroupTotals::of(group, stats);
     Row {
         class: "task-row",
         data: format!(" data-tasks=\"{count}\""),
-        label: format!("{base} × {count}"),
-        sublabel: place.clone().unwrap_or_else(|| "several places".into()),
+        label: group.label(),
+        sublabel: group
+            .location
+            .clone()
+            .unwrap_or_else(|| "several places".into()),
         tooltip: format!(
-            "{count} tasks drawn over each other ({})\npolls {polls}, busy {}, scheduled {}, idle {} (summed)\n{}",
-            place.unwrap_or_else(|| "spawned in several places".into()),
-            format_exact(busy_t),
-            format_exact(sched_t),
-            format_exact(idle_t),
-            verdicts
-                .iter()
-                .map(|(v, n)| format!("{v}: {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{count} tasks drawn over each other ({})\npolls {}, busy {}, scheduled {}, idle {} (summed)\n\
+             wakes {}\n{}",
+            group
+                .location
+                .clone()
+                .unwrap_or_else(|| "spawned in several places".into()),
+            totals.polls,
+            format_exact(totals.busy),
+            format_exact(totals.scheduled),
+            format_exact(totals.idle),
+            totals.wakes,
+            totals.verdict_counts()
         ),
-        right,
+        right: totals.verdict_summary(),
         layers,
         marks,
     }
+}
+
+/// What hovering over one task's row shows: its name, id and spawn
+/// location, its polls, busy, scheduled and idle time, its longest poll,
+/// its wakes by source and its verdict.
+fn task_tooltip(task: &TaskRecord, st: &TaskStats) -> String {
+    format!(
+        "{} (task {}) spawned at {}\npolls {}, busy {}, scheduled {}, idle {}\n\
+         longest poll {}, wakes {}\nverdict: {}",
+        task.label(),
+        task.id,
+        task.location,
+        st.polls,
+        format_exact(st.busy),
+        format_exact(st.scheduled),
+        format_exact(st.idle),
+        format_exact(st.longest_poll),
+        st.wakes,
+        st.verdict
+    )
 }
 
 fn thread_row(
@@ -493,20 +385,5 @@ fn thread_row(
         right: format!("{} jobs, {}", jobs.len(), format_duration(busy)),
         layers: vec![layer],
         marks: Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_prefix_cuts_numbers() {
-        let t = |n: &str| TaskRecord::new(1, Some(n.into()), "x.rs:1", Duration::ZERO);
-        assert_eq!(name_prefix(&t("download 12")), "name download");
-        assert_eq!(name_prefix(&t("worker-3")), "name worker");
-        assert_eq!(name_prefix(&t("42")), "name 42");
-        let unnamed = TaskRecord::new(1, None, "x.rs:1", Duration::ZERO);
-        assert_eq!(name_prefix(&unnamed), "at x.rs:1");
     }
 }
