@@ -22,14 +22,19 @@
 //! | `asyncio.Semaphore`, `Lock`, `Event`, `Queue` | [`sync`] |
 //! | `open_connection`, `create_datagram_endpoint` | [`net`] |
 //! | `asyncio.to_thread`, a process pool | [`spawn_blocking`], [`spawn_cpu`] |
+//! | `asyncio.run` cancelled by Ctrl-C, `loop.add_signal_handler` | [`run_interruptible`], `signal` (Unix) |
+//! | `asyncio.create_subprocess_exec` | `process::Command` (Unix) |
 //!
 //! # Features
 //!
 //! Without default features, evloop is the runtime alone: tasks, the loop,
 //! [`time`], the reactor and [`net`], the pools ([`offload`]), [`fs`],
 //! [`sync`], [`join_all`] and [`TaskGroup`], and the trace recorder with its
-//! summary table ([`trace`]). It depends on mio, crossbeam-channel,
-//! num_cpus, futures-io and futures-core only.
+//! summary table ([`trace`]), and on Unix Ctrl-C, signals and child
+//! processes (`signal`, `process`). It depends on mio, crossbeam-channel,
+//! num_cpus, futures-io and futures-core, and on what the platform needs:
+//! signal-hook on Unix (the signal handler), rustix on Linux (timerfd,
+//! pidfd).
 //!
 //! * `http`: `evloop::http`, the HTTP/1.1 client (TLS by rustls) and the
 //!   small server;
@@ -77,7 +82,11 @@ pub mod io;
 pub mod offload;
 #[cfg(feature = "app")]
 pub mod pipeline;
+#[cfg(unix)]
+pub mod process;
 pub mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task {
     //! Tasks: the unit the loop schedules.
@@ -105,16 +114,23 @@ pub mod task {
     //!   `OwnedTasks`, the loop's list of live tasks, the only thing that can
     //!   poll one;
     //! * `id.rs` and `schedule.rs`: the task's [`Id`], and what a task tells the
-    //!   loop (queue me; how I ended).
+    //!   loop (queue me; how I ended);
+    //! * `sync_prims.rs`: the atomics, locks and cells of every cross-thread
+    //!   protocol (here, in the runtime's remote queue and in the offload
+    //!   pools), std's in a normal build and loom's in the loom models
+    //!   (`loom_tests.rs`, run by `.ci/loom`).
 
     // Private: the rest of the crate sees only what is re-exported below, so
     // the reasoning about `unsafe` here never depends on code outside it.
     mod id;
     mod join;
+    #[cfg(all(evloop_loom, test))]
+    mod loom_tests;
     mod owned;
     mod raw;
     mod schedule;
     mod state;
+    pub(crate) mod sync_prims;
     mod vtable;
     mod waker;
 
@@ -135,6 +151,8 @@ pub use combine::{Either, Failure, GroupError, TaskGroup, join_all, select, try_
 pub use io::net;
 pub use offload::{spawn_blocking, spawn_cpu};
 pub use runtime::{Runtime, run, spawn, yield_now};
+#[cfg(unix)]
+pub use signal::run_interruptible;
 pub use task::{JoinError, JoinHandle};
 
 /// The book's chapters, compiled and run as doctests by `cargo test`.
@@ -164,6 +182,8 @@ pub mod book {
     pub mod offloading {}
     #[doc = include_str!("../book/src/semaphore.md")]
     pub mod semaphore {}
+    #[doc = include_str!("../book/src/gather-and-taskgroup.md")]
+    pub mod gather_and_taskgroup {}
     #[cfg(feature = "http")]
     #[doc = include_str!("../book/src/http-client.md")]
     pub mod http_client {}
@@ -173,4 +193,6 @@ pub mod book {
     #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
+    #[doc = include_str!("../book/src/rosetta.md")]
+    pub mod rosetta {}
 }

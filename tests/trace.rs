@@ -22,10 +22,10 @@ use evloop::sync::oneshot;
 use evloop::time::sleep;
 #[cfg(feature = "render")]
 use evloop::trace::chrome::chrome_trace_json;
-use evloop::trace::record::{Record, Span, TaskRecord, WakeSource};
+use evloop::trace::record::{Record, Span, TaskEnd, TaskRecord, WakeSource};
 use evloop::trace::stats::{Verdict, task_stats};
 #[cfg(feature = "render")]
-use evloop::trace::svg::{SvgOptions, timeline_svg};
+use evloop::trace::svg::{SvgOptions, stacked_svg, timeline_svg};
 
 #[allow(dead_code, reason = "the example's `main` is not called here")]
 #[path = "../examples/example2.rs"]
@@ -38,6 +38,10 @@ mod example3;
 #[allow(dead_code, reason = "the example's `main` is not called here")]
 #[path = "../examples/example5.rs"]
 mod example5;
+
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+#[path = "../examples/example7.rs"]
+mod example7;
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -667,17 +671,98 @@ fn a_pool_job_is_recorded_with_its_thread() {
 // The book's pictures
 // ---------------------------------------------------------------------------
 
+// Lesson 7's failures, as the chapter "gather and TaskGroup" draws them.
+
+/// asyncio's `gather` over tasks, retold with lesson 7's jobs: each fetch is
+/// a spawned task, and `try_join_all` waits on the handles. At fetch 1's
+/// error it returns and drops the handles it holds, which detaches the
+/// tasks: fetch 2 runs on to 2 s with nobody to await it. Meanwhile the main
+/// task goes on with 2 s of other work.
+async fn example7_orphans() -> Result<Vec<String>, example7::FetchError> {
+    let handles = example7::JOBS.map(|job| {
+        evloop::task::Builder::new()
+            .name(format!("fetch {}", job.id))
+            .spawn(example7::fetch_or_fail(job))
+    });
+    let outputs = handles.map(|handle| async move { handle.await.expect("no fetch panics") });
+    let result = evloop::try_join_all(outputs).await;
+    sleep(SECS(2)).await;
+    result
+}
+
+/// Lesson 7's task group, followed by the same 2 s of other work as
+/// [`example7_orphans`], so that the two pictures share their time axis.
+async fn example7_group_then_work() -> Result<Vec<String>, evloop::GroupError<example7::FetchError>>
+{
+    let result = example7::task_group_with_failures().await;
+    sleep(SECS(2)).await;
+    result
+}
+
+/// How the task labelled `label` ended, and when.
+fn ending(record: &Record, label: &str) -> (Duration, TaskEnd) {
+    record
+        .tasks
+        .iter()
+        .find(|t| t.label() == label)
+        .and_then(|t| t.ended)
+        .unwrap_or_else(|| panic!("{label} is recorded and ended: {:?}", record.tasks))
+}
+
+/// The three failure drills of lesson 7, each on a fresh traced runtime.
+fn example7_failure_records() -> [Record; 3] {
+    example7::take_transcript();
+    let (_, join_all, _) = record_of(example7::join_all_with_failures());
+    let (_, try_join_all, _) = record_of(example7::try_join_all_with_failures());
+    let (_, group, _) = record_of(example7::task_group_with_failures());
+    example7::take_transcript();
+    [join_all, try_join_all, group]
+}
+
+/// The orphans of `gather`-like waiting, and the group that cancels instead.
+fn example7_orphan_records() -> [Record; 2] {
+    example7::take_transcript();
+    let (_, orphans, _) = record_of(example7_orphans());
+    let (_, group, _) = record_of(example7_group_then_work());
+    example7::take_transcript();
+    [orphans, group]
+}
+
+#[test]
+fn example7_failure_drills_are_one_task_twice_then_a_group_of_three() {
+    let [join_all, try_join_all, group] = example7_failure_records();
+    // join_all and try_join_all poll the fetches inside the main task.
+    assert_eq!((join_all.end, join_all.tasks.len()), (SECS(2), 1));
+    assert_eq!((try_join_all.end, try_join_all.tasks.len()), (SECS(1), 1));
+    // The group spawns three tasks; at 1 s two fail and the third is cancelled.
+    assert_eq!((group.end, spawned(&group).len()), (SECS(1), 3));
+    assert_eq!(ending(&group, "fetch 1"), (SECS(1), TaskEnd::Output));
+    assert_eq!(ending(&group, "fetch 2"), (SECS(1), TaskEnd::Cancelled));
+    assert_eq!(ending(&group, "fetch 3"), (SECS(1), TaskEnd::Output));
+}
+
+#[test]
+fn example7_orphans_run_on_while_the_group_cancels() {
+    let [orphans, group] = example7_orphan_records();
+    assert_eq!(orphans.end, SECS(3));
+    assert_eq!(group.end, SECS(3));
+    // Detached by try_join_all, fetch 2 returns at 2 s; nobody reads it.
+    assert_eq!(ending(&orphans, "fetch 2"), (SECS(2), TaskEnd::Output));
+    assert_eq!(ending(&orphans, "fetch 1"), (SECS(1), TaskEnd::Output));
+    // In the group it is cancelled the moment its siblings fail.
+    assert_eq!(ending(&group, "fetch 2"), (SECS(1), TaskEnd::Cancelled));
+}
+
 #[cfg(feature = "render")]
-/// The timelines of lessons 2, 3 and 5 under the paused clock, as the
-/// chapter "Seeing the loop" shows them: (file name, SVG).
+/// The book's timelines under the paused clock: lessons 2, 3 and 5 as the
+/// chapter "Seeing the loop" shows them, lesson 7's failures as the chapter
+/// "gather and TaskGroup" shows them: (file name, SVG).
 fn book_timelines() -> Vec<(&'static str, String)> {
-    let draw = |title: &str, record: &Record| {
-        let options = SvgOptions {
-            title: Some(title.to_owned()),
-            ..SvgOptions::default()
-        };
-        timeline_svg(record, &options)
+    let options = |title: &str| SvgOptions {
+        title: Some(title.to_owned()),
+        ..SvgOptions::default()
     };
+    let draw = |title: &str, record: &Record| timeline_svg(record, &options(title));
     example2::take_transcript();
     let (_, e2, _) = record_of(example2::main_task());
     example2::take_transcript();
@@ -685,6 +770,8 @@ fn book_timelines() -> Vec<(&'static str, String)> {
     example5::take_transcript();
     let (_, e5, _) = record_of(example5::main_task());
     example5::take_transcript();
+    let [join_all, try_join_all, group] = example7_failure_records();
+    let [orphans, group_then_work] = example7_orphan_records();
     vec![
         (
             "example2.svg",
@@ -704,6 +791,36 @@ fn book_timelines() -> Vec<(&'static str, String)> {
                 &e5,
             ),
         ),
+        (
+            "example7-failures.svg",
+            stacked_svg(
+                &[
+                    ("join_all: every result, errors included", &join_all),
+                    (
+                        "try_join_all: the first error; the rest dropped",
+                        &try_join_all,
+                    ),
+                    ("TaskGroup: two failures cancel fetch 2", &group),
+                ],
+                &options("example7: fetch 1 and 3 fail at 1 s, fetch 2 needs 2 s (paused clock)"),
+            ),
+        ),
+        (
+            "example7-orphans.svg",
+            stacked_svg(
+                &[
+                    (
+                        "try_join_all over spawned tasks: fetch 2 runs on, orphaned",
+                        &orphans,
+                    ),
+                    (
+                        "TaskGroup: fetch 2 is cancelled with the group",
+                        &group_then_work,
+                    ),
+                ],
+                &options("example7: after the first failure, main works 2 s more (paused clock)"),
+            ),
+        ),
     ]
 }
 
@@ -721,6 +838,27 @@ fn the_book_timelines_render() {
             .filter(|n| n.attribute("class") == Some("row task-row"))
             .count();
         assert!(rows >= 1, "{name}: at least the main task's row");
+        // Lesson 7's pictures cross out fetch 2 where the group cancels it,
+        // and nothing else: the orphan and the failed fetches returned.
+        let crossed: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("end-mark cancelled"))
+            .filter_map(|mark| {
+                mark.ancestors()
+                    .find(|n| n.attribute("class") == Some("row task-row"))
+            })
+            .filter_map(|row| {
+                row.descendants()
+                    .find(|n| n.tag_name().name() == "text")
+                    .and_then(|label| label.text())
+            })
+            .collect();
+        let expected: &[&str] = if name.starts_with("example7") {
+            &["fetch 2"]
+        } else {
+            &[]
+        };
+        assert_eq!(crossed, expected, "{name}");
         if let Some(dir) = &out {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("the image folder can be made");

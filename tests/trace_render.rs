@@ -641,3 +641,139 @@ fn svg_groups_many_pool_threads_by_pool() {
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
     assert_eq!(rows(&doc, "thread-row").len(), options.max_thread_rows);
 }
+
+/// The end marks of a picture: (the `data-task` of the row, the mark's
+/// class, its tooltip).
+fn end_marks(doc: &roxmltree::Document) -> Vec<(String, String, String)> {
+    rows(doc, "task-row")
+        .into_iter()
+        .flat_map(|row| {
+            let task = row
+                .attribute("data-task")
+                .or(row.attribute("data-tasks").map(|_| "group"))
+                .unwrap_or("?")
+                .to_string();
+            row.descendants()
+                .filter(|n| {
+                    n.attribute("class")
+                        .is_some_and(|c| c.starts_with("end-mark"))
+                })
+                .map(move |n| {
+                    let tip = n
+                        .children()
+                        .find(|c| c.has_tag_name((SVG_NS, "title")))
+                        .and_then(|t| t.text())
+                        .unwrap_or_default()
+                        .to_string();
+                    let class = n.attribute("class").unwrap_or_default().to_string();
+                    (task.clone(), class, tip)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The words of the legend.
+fn legend_text(doc: &roxmltree::Document) -> String {
+    doc.descendants()
+        .filter(|n| n.attribute("class") == Some("legend"))
+        .flat_map(|g| g.descendants().filter_map(|n| n.text()))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+#[test]
+fn svg_marks_a_cancelled_and_a_panicked_task_where_their_rows_stop() {
+    let mut record = example3();
+    let mut cancelled = TaskRecord::new(3, Some("fetch 2".into()), "group.rs:9", ms(0));
+    cancelled.polls.push(Span::new(ms(0), us(5)));
+    cancelled.ended = Some((ms(1000), TaskEnd::Cancelled));
+    let mut panicked = TaskRecord::new(4, Some("bad".into()), "group.rs:9", ms(0));
+    panicked.polls.push(Span::new(ms(500), ms(500) + us(5)));
+    panicked.ended = Some((ms(500) + us(5), TaskEnd::Panic));
+    let alive = TaskRecord::new(5, Some("forever".into()), "group.rs:9", ms(0));
+    record.tasks.extend([cancelled, panicked, alive]);
+
+    let svg = timeline_svg(&record, &SvgOptions::default());
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert_eq!(
+        end_marks(&doc),
+        [
+            (
+                "3".to_string(),
+                "end-mark cancelled".to_string(),
+                "fetch 2: cancelled at 1 s".to_string()
+            ),
+            (
+                "4".to_string(),
+                "end-mark panicked".to_string(),
+                "bad: panicked at 500.005 ms".to_string()
+            ),
+        ],
+        "only the tasks that did not return are marked"
+    );
+    let legend = legend_text(&doc);
+    assert!(legend.contains("task cancelled"), "{legend}");
+    assert!(legend.contains("task panicked"), "{legend}");
+
+    // The cross is centred on the moment the task ended, where its bar stops.
+    let row = rows(&doc, "task-row")
+        .into_iter()
+        .find(|r| r.attribute("data-task") == Some("3"))
+        .unwrap();
+    let cross = row
+        .descendants()
+        .find(|n| n.attribute("class") == Some("end-mark cancelled"))
+        .unwrap();
+    let path = cross.attribute("d").unwrap();
+    let xs: Vec<f64> = path
+        .split(['M', 'L'])
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let centre = (xs[0] + xs[1]) / 2.0;
+    let bar = row
+        .children()
+        .find(|n| n.has_tag_name((SVG_NS, "rect")))
+        .unwrap();
+    let bar_end: f64 = bar.attribute("x").unwrap().parse::<f64>().unwrap()
+        + bar.attribute("width").unwrap().parse::<f64>().unwrap();
+    assert!(
+        (centre - bar_end).abs() < 0.5,
+        "cross at {centre}, bar ends at {bar_end}"
+    );
+}
+
+#[test]
+fn svg_without_cancelled_or_panicked_tasks_has_no_end_marks() {
+    let svg = timeline_svg(&example3(), &SvgOptions::default());
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(end_marks(&doc).is_empty());
+    let legend = legend_text(&doc);
+    assert!(
+        !legend.contains("cancelled") && !legend.contains("panicked"),
+        "{legend}"
+    );
+}
+
+#[test]
+fn svg_draws_one_mark_for_many_tasks_cancelled_at_once_in_a_group_row() {
+    let mut record = two_hundred(false);
+    // The runtime ended at 1.4 s and cancelled every download still alive.
+    for t in &mut record.tasks {
+        t.ended = Some((ms(1400), TaskEnd::Cancelled));
+    }
+    let svg = timeline_svg(&record, &SvgOptions::default());
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let marks = end_marks(&doc);
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    let (row, class, tip) = &marks[0];
+    assert_eq!(
+        (row.as_str(), class.as_str()),
+        ("group", "end-mark cancelled")
+    );
+    assert!(
+        tip.starts_with("200 tasks cancelled here; the first: download 0: cancelled at 1.4 s"),
+        "{tip}"
+    );
+}

@@ -29,14 +29,14 @@ mod pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
 
 use pool::Pool;
 pub use pool::PoolStats;
 
-use crate::runtime::handle::{self, Extension, Handle, JobInFlight};
+use crate::runtime::handle::{self, Extension, Handle, JobInFlight, JobReport};
+use crate::task::sync_prims::{Arc, Mutex, MutexGuard};
 use crate::task::{self, JoinHandle};
 pub use crate::trace::record::PoolKind;
 
@@ -158,11 +158,38 @@ where
     };
     let in_flight: JobInFlight = in_flight;
     let slot: Arc<Mutex<Slot<T>>> = Arc::new(Mutex::new(Slot::Waiting(None)));
-    let job_slot = slot.clone();
-    let job = Box::new(move || {
+    let job = job(slot.clone(), f, in_flight, report);
+    let waiter = Waiter { slot };
+    let handle = task::Builder::new().name(name).spawn(waiter.wait());
+    match kind {
+        PoolKind::Blocking => pools.blocking.submit(job),
+        PoolKind::Cpu => pools.cpu.submit(job),
+    }
+    handle
+}
+
+/// The pool thread's half of a job: runs `f` unless the awaiting task is
+/// gone, hands the result over through `slot`, and wakes the task.
+///
+/// `in_flight` counts the job as in flight (a [`JobInFlight`]; the loom
+/// models pass their own counter): it is dropped on every path, whether the
+/// job runs, is skipped, or is dropped unrun at shutdown, and before the wake,
+/// so the loop sees the count fall when it runs the woken task.
+fn job<T, F, G>(
+    slot: Arc<Mutex<Slot<T>>>,
+    f: F,
+    in_flight: G,
+    report: Option<JobReport>,
+) -> pool::Job
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+    G: Send + 'static,
+{
+    Box::new(move || {
         let _in_flight = in_flight;
         let thread = || thread::current().name().unwrap_or("pool thread").to_owned();
-        if matches!(*lock(&job_slot), Slot::Abandoned) {
+        if matches!(*lock(&slot), Slot::Abandoned) {
             if let Some(report) = report {
                 report(thread(), None);
             }
@@ -174,7 +201,7 @@ where
             report(thread(), Some((started, std::time::Instant::now())));
         }
         let waker = {
-            let mut s = lock(&job_slot);
+            let mut s = lock(&slot);
             match std::mem::replace(&mut *s, Slot::Taken) {
                 Slot::Waiting(waker) => {
                     *s = Slot::Done(result);
@@ -189,17 +216,10 @@ where
         if let Some(waker) = waker {
             waker.wake();
         }
-    });
-    let waiter = Waiter { slot };
-    let handle = task::Builder::new().name(name).spawn(waiter.wait());
-    match kind {
-        PoolKind::Blocking => pools.blocking.submit(job),
-        PoolKind::Cpu => pools.cpu.submit(job),
-    }
-    handle
+    })
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -238,5 +258,144 @@ impl<T> Drop for Waiter<T> {
     fn drop(&mut self) {
         let old = std::mem::replace(&mut *lock(&self.slot), Slot::Abandoned);
         drop(old);
+    }
+}
+
+#[cfg(all(evloop_loom, test))]
+mod loom_tests {
+    //! The job hand-off under loom: the job finishing on a pool thread
+    //! against the waiting task polling it, dropping it midway (an abort),
+    //! or the job being dropped unrun (shutdown). The result is delivered
+    //! or dropped exactly once, the job counts itself out of flight on every
+    //! path, and the slot is freed (loom fails a model whose `Arc` leaks).
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+    use std::task::{Context, Poll, Waker};
+
+    use loom::future::block_on;
+    use loom::thread;
+
+    use super::{Slot, Waiter, job};
+    use crate::task::sync_prims::{Arc, AtomicUsize, Mutex, model};
+
+    /// Counts one job in flight until dropped, as `JobInFlight` does with
+    /// the runtime's counter (which it cannot reach without a runtime).
+    struct InFlight(Arc<AtomicUsize>);
+
+    impl InFlight {
+        fn new(count: &Arc<AtomicUsize>) -> InFlight {
+            count.fetch_add(1, SeqCst);
+            InFlight(count.clone())
+        }
+    }
+
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// The job's result: counts how many were made and how many dropped
+    /// (std's atomics: bookkeeping, not the protocol under test).
+    #[derive(Clone, Default)]
+    struct Results {
+        made: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    struct Output(Results);
+
+    impl Drop for Output {
+        fn drop(&mut self) {
+            self.0.dropped.fetch_add(1, Relaxed);
+        }
+    }
+
+    impl Results {
+        fn make(&self) -> Output {
+            self.made.fetch_add(1, Relaxed);
+            Output(self.clone())
+        }
+        fn made(&self) -> usize {
+            self.made.load(Relaxed)
+        }
+        fn dropped(&self) -> usize {
+            self.dropped.load(Relaxed)
+        }
+    }
+
+    /// A job and its waiter, as `submit` makes them.
+    fn job_and_waiter(
+        in_flight: &Arc<AtomicUsize>,
+        results: &Results,
+    ) -> (super::pool::Job, Waiter<Output>) {
+        let slot = Arc::new(Mutex::new(Slot::Waiting(None)));
+        let results = results.clone();
+        let run = job(
+            slot.clone(),
+            move || results.make(),
+            InFlight::new(in_flight),
+            None,
+        );
+        (run, Waiter { slot })
+    }
+
+    #[test]
+    fn job_result_reaches_the_waiting_task() {
+        model("job_result_reaches_the_waiting_task", || {
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let results = Results::default();
+            let (run, waiter) = job_and_waiter(&in_flight, &results);
+            let pool = thread::spawn(run);
+            // The task awaits the job; loom's block_on blocks until the
+            // slot's waker fires, so a lost wake is a deadlock.
+            let output = block_on(waiter.wait());
+            drop(output);
+            pool.join().expect("the pool thread");
+            assert_eq!((results.made(), results.dropped()), (1, 1));
+            assert_eq!(in_flight.load(SeqCst), 0, "the job counted itself out");
+        });
+    }
+
+    #[test]
+    fn waiting_task_dropped_while_the_job_runs() {
+        model("waiting_task_dropped_while_the_job_runs", || {
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let results = Results::default();
+            let (run, waiter) = job_and_waiter(&in_flight, &results);
+            let pool = thread::spawn(run);
+            // The task polls once (storing its waker, or taking a result
+            // already there), then is aborted: its future is dropped.
+            {
+                let mut wait = pin!(waiter.wait());
+                let mut cx = Context::from_waker(Waker::noop());
+                if let Poll::Ready(output) = wait.as_mut().poll(&mut cx) {
+                    drop(output);
+                }
+            }
+            pool.join().expect("the pool thread");
+            // The job ran or was skipped; what it made was dropped once,
+            // by the pool thread or by the task.
+            assert!(results.made() <= 1);
+            assert_eq!(results.dropped(), results.made());
+            assert_eq!(in_flight.load(SeqCst), 0, "the job counted itself out");
+        });
+    }
+
+    #[test]
+    fn job_dropped_unrun_at_shutdown() {
+        model("job_dropped_unrun_at_shutdown", || {
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let results = Results::default();
+            let (run, waiter) = job_and_waiter(&in_flight, &results);
+            // The pool's queue is emptied at shutdown while the loop cancels
+            // the waiting task.
+            let pool = thread::spawn(move || drop(run));
+            drop(waiter.wait());
+            pool.join().expect("the pool thread");
+            assert_eq!(results.made(), 0);
+            assert_eq!(in_flight.load(SeqCst), 0, "the job counted itself out");
+        });
     }
 }

@@ -1,6 +1,8 @@
 //! [`Builder`]: how a runtime is configured.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,6 +21,12 @@ pub const DEFAULT_BLOCKING_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
 type YieldSpinHook = Rc<dyn Fn(&YieldSpin)>;
 
+/// Makes the future that, if it completes first, interrupts a `block_on`:
+/// the main future and every task are cancelled, and `block_on` panics with
+/// the future's output as the message. The signal module installs one for
+/// `cancel_on_ctrl_c`; the loop knows nothing of signals.
+pub(crate) type Interrupter = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = String>>>>;
+
 /// The settings a runtime is built with.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -33,6 +41,8 @@ pub(crate) struct Config {
     /// What to print and write when the runtime is dropped (from
     /// `EVLOOP_TRACE`, or [`Builder::trace_output`]).
     pub(super) trace_output: Option<TraceArgs>,
+    /// What interrupts every `block_on` (Ctrl-C, when asked for).
+    pub(super) interrupt: Option<Interrupter>,
 }
 
 /// Configures and builds a [`Runtime`].
@@ -84,6 +94,7 @@ impl Builder {
                 cpu_threads: num_cpus::get().max(1),
                 trace: false,
                 trace_output: None,
+                interrupt: None,
             },
         }
     }
@@ -217,6 +228,15 @@ impl Builder {
         self
     }
 
+    /// Makes every `block_on` of the runtime end early when the future
+    /// `interrupter` makes completes first (see [`Interrupter`]); `None`
+    /// turns it off. The public face is `cancel_on_ctrl_c`, in
+    /// `crate::signal`.
+    pub(crate) fn interrupter(mut self, interrupter: Option<Interrupter>) -> Builder {
+        self.config.interrupt = interrupter;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -240,6 +260,7 @@ impl fmt::Debug for Builder {
             .field("slow_poll_threshold", &self.config.slow_poll_threshold)
             .field("on_slow_poll", &self.config.on_slow_poll.is_some())
             .field("trace", &self.config.trace)
+            .field("interruptible", &self.config.interrupt.is_some())
             .finish()
     }
 }

@@ -221,6 +221,35 @@ impl Core {
         }
     }
 
+    /// Runs `future` as [`block_on`](Core::block_on) does, unless `stop`
+    /// completes first: then `stop` is dropped, then `future`, then every
+    /// task is cancelled as at shutdown (their drops run here, in the
+    /// loop's context), and `stop`'s output is returned.
+    ///
+    /// `stop` is polled before `future` each time, so it is listening
+    /// before the main future first runs, and it wins a tie.
+    pub(crate) fn block_on_or_stop<F: Future, S: Future>(
+        self: &Rc<Self>,
+        future: F,
+        stop: S,
+    ) -> Result<F::Output, S::Output> {
+        let outcome = {
+            // Locals drop in reverse order: `stop` first, then `future`.
+            let mut future = pin!(future);
+            let mut stop = pin!(stop);
+            self.block_on(std::future::poll_fn(|cx| {
+                if let Poll::Ready(stopped) = stop.as_mut().poll(cx) {
+                    return Poll::Ready(Err(stopped));
+                }
+                future.as_mut().poll(cx).map(Ok)
+            }))
+        };
+        if outcome.is_err() {
+            self.shutdown();
+        }
+        outcome
+    }
+
     fn check_slow(&self, took: Duration, task: Option<&Task>) {
         let Some(threshold) = self.config.slow_poll_threshold else {
             return;

@@ -33,6 +33,7 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
+pub(crate) use builder::Interrupter;
 pub use builder::{
     Builder, DEFAULT_BLOCKING_IDLE_TIMEOUT, DEFAULT_MAX_BLOCKING_THREADS,
     DEFAULT_SLOW_POLL_THRESHOLD,
@@ -90,11 +91,38 @@ impl Runtime {
     /// # Panics
     ///
     /// If called from inside a running runtime (await the future there
-    /// instead), or if `future` panics.
+    /// instead), or if `future` panics. On a runtime built with
+    /// `Builder::cancel_on_ctrl_c(true)` (Unix), also when Ctrl-C arrives:
+    /// the main future and every task are cancelled first (their drops
+    /// run), then `block_on` panics with "interrupted by Ctrl-C (SIGINT)",
+    /// as `asyncio.run` raises `KeyboardInterrupt`. To get that as a value,
+    /// use `block_on_interruptible` (in `evloop::signal`'s docs).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _guard = context::enter(self.core.clone());
-        self.core.block_on(future)
+        match self.core.config.interrupt.clone() {
+            None => self.core.block_on(future),
+            Some(make) => match self.core.block_on_or_stop(future, make()) {
+                Ok(out) => out,
+                Err(message) => panic!("{message}"),
+            },
+        }
+    }
+
+    /// Runs `future` as [`block_on`](Runtime::block_on) does, unless `stop`
+    /// completes first: then `stop`, the main future and every task are
+    /// dropped, in that order, the runtime is shut down (as when it is
+    /// dropped), and `stop`'s output is returned. `stop` is polled before
+    /// `future` each time. The loop does not know what `stop` waits for
+    /// (`crate::signal` passes a Ctrl-C listener).
+    #[track_caller]
+    pub(crate) fn block_on_or_stop<F: Future, S: Future>(
+        &self,
+        future: F,
+        stop: S,
+    ) -> Result<F::Output, S::Output> {
+        let _guard = context::enter(self.core.clone());
+        self.core.block_on_or_stop(future, stop)
     }
 
     /// Spawns a task on this runtime; it starts at the next `block_on`.

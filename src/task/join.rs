@@ -6,12 +6,13 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::Id;
 use super::raw::{Header, Meta, Payload, RawTask};
 use super::state::HandleDropped;
+use super::sync_prims::fence;
 
 /// An owned permission to await a spawned task's result, or to cancel it.
 ///

@@ -44,17 +44,16 @@
 //!   owner drops it before releasing its own reference.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Poll, Waker};
 
 use super::join::{JoinError, JoinHandle};
 use super::state::{State, TransitionToNotified};
+use super::sync_prims::{AtomicBool, AtomicUsize, Mutex, UnsafeCell};
 use super::vtable::{RunOutcome, Vtable, vtable};
 use super::{Id, Schedule};
 
@@ -69,8 +68,10 @@ pub(crate) struct Header {
     vtable: &'static Vtable,
     /// The id of the `OwnedTasks` (the runtime) this task belongs to.
     pub(crate) owner: u64,
-    /// Position in the owner's list; read and written only on the loop thread.
-    pub(crate) owned_index: AtomicUsize,
+    /// Position in the owner's list; read and written only on the loop
+    /// thread (std's atomic, not the shim's: no protocol reads it across
+    /// threads, so the loom models need not see it).
+    pub(crate) owned_index: std::sync::atomic::AtomicUsize,
     /// The task's id and name, and where it was spawned.
     pub(crate) meta: Meta,
     /// The waker of whoever awaits the join handle.
@@ -173,7 +174,7 @@ impl RawTask {
                 refs: AtomicUsize::new(3),
                 vtable: vtable::<F, S>(),
                 owner,
-                owned_index: AtomicUsize::new(usize::MAX),
+                owned_index: std::sync::atomic::AtomicUsize::new(usize::MAX),
                 meta,
                 join_waker: Mutex::new(None),
                 join_waker_set: AtomicBool::new(false),

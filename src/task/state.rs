@@ -36,13 +36,19 @@
 //! the future, and starting a run (or a shutdown) while it is set is refused
 //! with a panic rather than let two runners reach the same future.
 //!
+//! A wake that changes no flag (the task is already scheduled) still writes
+//! the word back unchanged, so that what the waker wrote before waking is
+//! visible to the poll that wake was folded into (see
+//! [`State::transition_to_notified`]).
+//!
 //! When a task completes and `HANDLE` is clear, the loop drops the result at
 //! once (a panic nobody will observe is reported on stderr). When the handle
 //! is dropped after completion, the handle drops the result. The flag word
 //! decides which of the two does it, so the result is dropped exactly once.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
+use super::sync_prims::AtomicUsize;
 
 const RUNNING: usize = 1 << 0;
 const SCHEDULED: usize = 1 << 1;
@@ -198,10 +204,24 @@ impl State {
     }
 
     /// A waker fired.
+    ///
+    /// Every wake of a task that is not complete writes the word, even when
+    /// the task is already scheduled and no flag changes: the write (a
+    /// release, in the chain of read-modify-writes that the runner's next
+    /// `transition_to_running` or `transition_to_idle` reads from) is what
+    /// makes whatever the waker stored before waking visible to the poll
+    /// that this wake was folded into. A wake that only read the word would
+    /// give no such order: a future whose producer does
+    /// `flag.store(true, Release); waker.wake()` could be polled by the run
+    /// already queued, see no flag, and wait for ever (the loom model
+    /// `remote_wake_is_never_lost` finds that interleaving).
     pub(crate) fn transition_to_notified(&self) -> TransitionToNotified {
         self.update(|s| {
-            if s & (COMPLETE | SCHEDULED) != 0 {
+            if s & COMPLETE != 0 {
                 (None, TransitionToNotified::DoNothing)
+            } else if s & SCHEDULED != 0 {
+                // Already queued (or due to be): write the word back as it is.
+                (Some(s), TransitionToNotified::DoNothing)
             } else if s & RUNNING != 0 {
                 (Some(s | SCHEDULED), TransitionToNotified::DoNothing)
             } else {

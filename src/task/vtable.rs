@@ -13,12 +13,13 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::join::JoinError;
 use super::raw::{Cell, Header, Meta, RawTask, Stage};
 use super::state::{TransitionToComplete, TransitionToIdle, TransitionToRunning};
+use super::sync_prims::fence;
 use super::{End, Schedule, Task};
 
 /// The type-erased functions of one `(F, S)` pair.
@@ -99,15 +100,17 @@ unsafe fn run<F: Future + 'static, S: Schedule>(task: &RawTask) -> RunOutcome {
     let mut cx = Context::from_waker(&waker);
 
     let polled = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by us, so nobody else touches the stage, and
-        // this is the owning thread; the future never moves (it lives in a
-        // heap cell until it is dropped).
-        let stage = unsafe { &mut *cell.stage.get() };
-        let Stage::Running(future) = stage else {
-            unreachable!("a task that is not complete still holds its future")
-        };
-        // SAFETY: see above: the cell is pinned in the heap.
-        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+        cell.stage.with_mut(|stage| {
+            // SAFETY: RUNNING is set by us, so nobody else touches the stage,
+            // and this is the owning thread; the future never moves (it lives
+            // in a heap cell until it is dropped).
+            let stage = unsafe { &mut *stage };
+            let Stage::Running(future) = stage else {
+                unreachable!("a task that is not complete still holds its future")
+            };
+            // SAFETY: see above: the cell is pinned in the heap.
+            unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+        })
     }));
 
     match polled {
@@ -175,9 +178,11 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
     // Drop the future first, on this thread. Its destructor may panic: then
     // the task ends as a panic (unless it already is one).
     let dropped = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: RUNNING is set by the caller, on the owning thread: the
-        // stage is ours.
-        unsafe { *cell.stage.get() = Stage::Consumed };
+        cell.stage.with_mut(|stage| {
+            // SAFETY: RUNNING is set by the caller, on the owning thread: the
+            // stage is ours.
+            unsafe { *stage = Stage::Consumed }
+        });
     }));
     if let Err(payload) = dropped
         && !matches!(&result, Err(e) if e.is_panic())
@@ -189,8 +194,10 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
         Err(e) if e.is_panic() => End::Panic,
         Err(_) => End::Cancelled,
     };
-    // SAFETY: still ours until the transition below publishes it.
-    unsafe { *cell.stage.get() = Stage::Finished(result) };
+    cell.stage.with_mut(|stage| {
+        // SAFETY: still ours until the transition below publishes it.
+        unsafe { *stage = Stage::Finished(result) }
+    });
 
     // Publish the result (clears RUNNING, sets COMPLETE) and learn who owns it.
     match cell.header.state.transition_to_complete() {
@@ -211,8 +218,11 @@ unsafe fn complete<F: Future + 'static, S: Schedule>(
             }
         }
         TransitionToComplete::RunnerDropsResult => {
-            // SAFETY: the handle is gone; the state machine gave the result to us.
-            let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
+            let stage = cell.stage.with_mut(|stage| {
+                // SAFETY: the handle is gone; the state machine gave the
+                // result to us.
+                unsafe { std::mem::replace(&mut *stage, Stage::Consumed) }
+            });
             drop_stage_reporting(stage, &cell.header.meta);
         }
     }
@@ -255,9 +265,11 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(task: &RawTask) {
 unsafe fn take_output<F: Future + 'static, S: Schedule>(task: &RawTask, dst: *mut ()) {
     // SAFETY: the types are the caller's promise.
     let cell = unsafe { task.cell::<F, S>() };
-    // SAFETY: COMPLETE was observed with Acquire, so the stage write is
-    // visible, and the handle is the only party allowed to touch it now.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
+    let stage = cell.stage.with_mut(|stage| {
+        // SAFETY: COMPLETE was observed with Acquire, so the stage write is
+        // visible, and the handle is the only party allowed to touch it now.
+        unsafe { std::mem::replace(&mut *stage, Stage::Consumed) }
+    });
     let Stage::Finished(result) = stage else {
         panic!("JoinHandle polled after it returned its result");
     };
@@ -273,8 +285,10 @@ unsafe fn take_output<F: Future + 'static, S: Schedule>(task: &RawTask, dst: *mu
 unsafe fn drop_output<F: Future + 'static, S: Schedule>(task: &RawTask) {
     // SAFETY: the types are the caller's promise.
     let cell = unsafe { task.cell::<F, S>() };
-    // SAFETY: as in take_output: the handle owns the stored result.
-    let stage = unsafe { std::mem::replace(&mut *cell.stage.get(), Stage::Consumed) };
+    let stage = cell.stage.with_mut(|stage| {
+        // SAFETY: as in take_output: the handle owns the stored result.
+        unsafe { std::mem::replace(&mut *stage, Stage::Consumed) }
+    });
     drop_stage_reporting(stage, &cell.header.meta);
 }
 
@@ -288,5 +302,10 @@ unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     // owner list keeps a reference until the future is dropped), so nothing
     // of `F` runs here, whatever thread this is.
     let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // Freeing the stage is a write to it: every thread's access must come
+    // before it. Nothing in a normal build; in the loom models, the access
+    // that lets loom check that the last reference was released with the
+    // ordering that makes it so.
+    cell.stage.with_mut(|_| ());
     drop(cell);
 }

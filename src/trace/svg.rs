@@ -8,7 +8,9 @@
 //! - one row per **task**, over its lifetime: grey while idle (waiting on IO,
 //!   a timer or another task), orange while scheduled (woken, waiting for the
 //!   loop to get to it), blue while busy (inside `poll`); a poll over the
-//!   slow-poll threshold is vermillion with a black outline;
+//!   slow-poll threshold is vermillion with a black outline; a task that was
+//!   cancelled (aborted, or dropped when the runtime ended) ends in a black
+//!   cross, one that panicked in a vermillion diamond;
 //! - one row per **pool thread**: purple while it runs a job.
 //!
 //! The colours come from the Okabe–Ito palette, which stays distinct for the
@@ -71,7 +73,7 @@ mod axis;
 mod rows;
 
 use axis::{Axis, nice_step, tick_label};
-use rows::{Layer, Row, Seg, build_rows};
+use rows::{EndMark, Layer, Mark, Row, Seg, build_rows};
 
 /// Busy: inside `poll` (Okabe–Ito blue).
 const BUSY: &str = "#0072B2";
@@ -237,10 +239,20 @@ pub fn stacked_svg(sections: &[(&str, &Record)], options: &SvgOptions) -> String
         .map(|(_, r)| r.slow_poll_threshold)
         .find(|t| !t.is_zero());
     let jumps = sections.iter().any(|(_, r)| !r.clock_jumps.is_empty());
+    let ended = |kind: EndMark| {
+        built
+            .iter()
+            .flat_map(|(_, rows)| rows)
+            .any(|row| row.marks.iter().any(|m| m.kind == kind))
+    };
+    let ends = [EndMark::Cancelled, EndMark::Panicked]
+        .into_iter()
+        .filter(|&kind| ended(kind))
+        .collect::<Vec<_>>();
     let jobs = sections
         .iter()
         .any(|(_, r)| r.jobs.iter().any(|j| j.started.is_some()));
-    y = legend(&mut body, y, width, threshold, jobs, jumps);
+    y = legend(&mut body, y, width, threshold, jobs, jumps, &ends);
 
     for (title, rows) in &built {
         y = section(
@@ -274,7 +286,17 @@ pub fn stacked_svg(sections: &[(&str, &Record)], options: &SvgOptions) -> String
     out
 }
 
+/// The small picture beside a legend entry.
+enum Swatch {
+    /// A square with this fill and these extra attributes.
+    Square(&'static str, &'static str),
+    /// The mark drawn where a task's row stops.
+    End(EndMark),
+}
+
 /// Draws the legend from `y`, wrapping at the width; returns the next free y.
+/// The entries for pool jobs, clock jumps and task ends appear only when the
+/// picture has some.
 fn legend(
     out: &mut String,
     y: f64,
@@ -282,50 +304,69 @@ fn legend(
     threshold: Option<Duration>,
     jobs: bool,
     jumps: bool,
+    ends: &[EndMark],
 ) -> f64 {
     let slow = match threshold {
         Some(t) => format!("slow poll (over {})", format_duration(t)),
         None => "slow poll".to_string(),
     };
-    let mut items: Vec<(&str, &str, String)> = vec![
-        (BUSY, "", "busy: inside poll".into()),
+    let mut items: Vec<(Swatch, String)> = vec![
+        (Swatch::Square(BUSY, ""), "busy: inside poll".into()),
         (
-            SCHEDULED,
-            "",
+            Swatch::Square(SCHEDULED, ""),
             "scheduled: woken, waiting for the loop".into(),
         ),
         (
-            IDLE,
-            "",
+            Swatch::Square(IDLE, ""),
             "idle: waiting on IO, timer, task (loop: parked)".into(),
         ),
-        (SLOW, " stroke=\"#000000\" stroke-width=\"1.2\"", slow),
-        (RUNNING, "", "loop running".into()),
+        (
+            Swatch::Square(SLOW, " stroke=\"#000000\" stroke-width=\"1.2\""),
+            slow,
+        ),
+        (Swatch::Square(RUNNING, ""), "loop running".into()),
     ];
     if jobs {
-        items.push((JOB, "", "pool thread running a job".into()));
+        items.push((Swatch::Square(JOB, ""), "pool thread running a job".into()));
     }
     if jumps {
         items.push((
-            "#FFFFFF",
-            " stroke=\"#888888\" stroke-width=\"1\" stroke-dasharray=\"3 2\"",
+            Swatch::Square(
+                "#FFFFFF",
+                " stroke=\"#888888\" stroke-width=\"1\" stroke-dasharray=\"3 2\"",
+            ),
             "paused clock jumped".into(),
         ));
     }
+    for &kind in ends {
+        let text = match kind {
+            EndMark::Cancelled => "task cancelled",
+            EndMark::Panicked => "task panicked",
+        };
+        items.push((Swatch::End(kind), text.into()));
+    }
     out.push_str("<g class=\"legend\">\n");
     let (mut x, mut y) = (MARGIN, y);
-    for (fill, style, text) in items {
+    for (swatch, text) in items {
         let w = 17.0 + text.chars().count() as f64 * 5.8 + 20.0;
         if x + w > width - MARGIN && x > MARGIN {
             x = MARGIN;
             y += 18.0;
         }
+        match swatch {
+            Swatch::Square(fill, style) => {
+                let _ = write!(
+                    out,
+                    "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{fill}\"{style}/>",
+                    num(x),
+                    num(y)
+                );
+            }
+            Swatch::End(kind) => out.push_str(&end_mark(kind, x + 6.0, y + 6.0, 5.0, "")),
+        }
         let _ = writeln!(
             out,
-            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{fill}\"{style}/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{INK}\">{}</text>",
-            num(x),
-            num(y),
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{INK}\">{}</text>",
             num(x + 17.0),
             num(y + 10.0),
             xml_escape(&text)
@@ -456,7 +497,66 @@ fn draw_row(
     for layer in &row.layers {
         draw_layer(out, &row.label, layer, top, row_h, axis);
     }
+    draw_marks(out, &row.marks, top, row_h, axis);
     out.push_str("</g>\n");
+}
+
+/// Draws where and how a row's tasks ended other than by returning, one mark
+/// per place: marks of one kind closer than a fraction of a pixel are drawn
+/// once, their tooltip counting them.
+fn draw_marks(out: &mut String, marks: &[Mark], top: f64, row_h: f64, axis: &Axis) {
+    let half = (row_h / 2.0 - 2.0).clamp(2.0, 5.0);
+    let cy = top + row_h / 2.0;
+    // (kind, x, how many, the first mark's tooltip)
+    let mut places: Vec<(EndMark, f64, usize, &str)> = Vec::new();
+    for mark in marks {
+        let x = axis.x(mark.at).clamp(axis.x0, axis.x1);
+        match places
+            .iter_mut()
+            .find(|(kind, px, _, _)| *kind == mark.kind && (*px - x).abs() < MERGE_PX)
+        {
+            Some(place) => place.2 += 1,
+            None => places.push((mark.kind, x, 1, &mark.tip)),
+        }
+    }
+    for (kind, x, n, tip) in places {
+        let tip = if n == 1 {
+            tip.to_string()
+        } else {
+            let how = match kind {
+                EndMark::Cancelled => "cancelled",
+                EndMark::Panicked => "panicked",
+            };
+            format!("{n} tasks {how} here; the first: {tip}")
+        };
+        out.push_str(&end_mark(kind, x, cy, half, &tip));
+        out.push('\n');
+    }
+}
+
+/// One end mark centred on (`x`, `y`), `half` pixels from the centre to each
+/// side: a black cross for a cancelled task, a vermillion diamond outlined in
+/// black for a panicked one. The shapes differ, not only the colours.
+fn end_mark(kind: EndMark, x: f64, y: f64, half: f64, tip: &str) -> String {
+    let title = if tip.is_empty() {
+        String::new()
+    } else {
+        format!("<title>{}</title>", xml_escape(tip))
+    };
+    let (l, r, t, b) = (num(x - half), num(x + half), num(y - half), num(y + half));
+    match kind {
+        EndMark::Cancelled => format!(
+            "<path class=\"end-mark cancelled\" d=\"M{l} {t}L{r} {b}M{r} {t}L{l} {b}\" \
+             stroke=\"{INK}\" stroke-width=\"2\" stroke-linecap=\"round\" fill=\"none\">{title}</path>"
+        ),
+        EndMark::Panicked => {
+            let (cx, cy) = (num(x), num(y));
+            format!(
+                "<path class=\"end-mark panicked\" d=\"M{cx} {t}L{r} {cy}L{cx} {b}L{l} {cy}Z\" \
+                 fill=\"{SLOW}\" stroke=\"#000000\" stroke-width=\"1.2\">{title}</path>"
+            )
+        }
+    }
 }
 
 /// Draws a layer's segments, merging those that touch at this scale.

@@ -26,6 +26,28 @@ pub(super) struct Row {
     pub(super) right: String,
     /// Drawn in order: later layers over earlier ones.
     pub(super) layers: Vec<Layer>,
+    /// How tasks of this row ended, where it was not by returning: drawn
+    /// over the layers. Empty for the loop and pool rows.
+    pub(super) marks: Vec<Mark>,
+}
+
+/// A task that ended other than by returning its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EndMark {
+    /// Aborted, or cancelled when the runtime shut down: a cross.
+    Cancelled,
+    /// Its future panicked: a vermillion diamond.
+    Panicked,
+}
+
+/// Where a task's row stops, and how it ended.
+pub(super) struct Mark {
+    /// When the task ended.
+    pub(super) at: Duration,
+    /// How.
+    pub(super) kind: EndMark,
+    /// The tooltip: which task, when.
+    pub(super) tip: String,
 }
 
 /// Segments of one colour in one row.
@@ -167,6 +189,7 @@ fn loop_row(record: &Record, horizon: Duration) -> Row {
         ),
         right: format!("parked {pct}%"),
         layers: vec![park, run, jump],
+        marks: Vec::new(),
     }
 }
 
@@ -179,6 +202,7 @@ fn task_row(record: &Record, stats: &[TaskStats], group: &TaskGroup, horizon: Du
         SLOW,
         " stroke=\"#000000\" stroke-width=\"1.2\"",
     );
+    let mut marks = Vec::new();
     for &i in &group.members {
         let (task, st) = (&record.tasks[i], &stats[i]);
         let name = task.label();
@@ -188,6 +212,18 @@ fn task_row(record: &Record, stats: &[TaskStats], group: &TaskGroup, horizon: Du
             Some((_, how)) => format!("ended: {how}"),
             None => "still alive at the end".to_string(),
         };
+        let mark = match task.ended {
+            Some((at, TaskEnd::Cancelled)) => Some((at, EndMark::Cancelled, "cancelled")),
+            Some((at, TaskEnd::Panic)) => Some((at, EndMark::Panicked, "panicked")),
+            Some((_, TaskEnd::Output)) | None => None,
+        };
+        if let Some((at, kind, how)) = mark {
+            marks.push(Mark {
+                at: at.min(horizon),
+                kind,
+                tip: format!("{name}: {how} at {}", format_exact(at)),
+            });
+        }
         idle.push(
             life,
             format!(
@@ -246,6 +282,7 @@ fn task_row(record: &Record, stats: &[TaskStats], group: &TaskGroup, horizon: Du
             tooltip: task_tooltip(task, st),
             right: st.verdict.to_string(),
             layers,
+            marks,
         };
     }
 
@@ -276,6 +313,7 @@ fn task_row(record: &Record, stats: &[TaskStats], group: &TaskGroup, horizon: Du
         ),
         right: totals.verdict_summary(),
         layers,
+        marks,
     }
 }
 
@@ -346,5 +384,6 @@ fn thread_row(
         tooltip: format!("{label}: {} jobs, busy {}", jobs.len(), format_exact(busy)),
         right: format!("{} jobs, {}", jobs.len(), format_duration(busy)),
         layers: vec![layer],
+        marks: Vec::new(),
     }
 }
