@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use evloop::pipeline::host::ImageHost;
-use pipeline_common::{TempDir, expected_edges, tree};
+use pipeline_common::{Act, ScriptServer, TempDir, expected_edges, tree};
 
 /// How long anything may take on a busy machine: a watchdog, not a timing
 /// claim.
@@ -183,15 +183,23 @@ fn images_in(dir: &Path) -> BTreeSet<u32> {
         .collect()
 }
 
-/// Nothing under `out` is a temporary file (`.<name>.<hex>.tmp`).
-fn assert_no_temporary_file(out: &Path) {
-    let left: Vec<String> = tree(out)
+/// The temporary files (`.<name>.<hex>.tmp`) under `out`.
+fn temporary_files(out: &Path) -> Vec<String> {
+    if !out.exists() {
+        return Vec::new();
+    }
+    tree(out)
         .into_iter()
         .filter(|p| {
             let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or("");
             name.starts_with('.') || name.ends_with(".tmp")
         })
-        .collect();
+        .collect()
+}
+
+/// Nothing under `out` is a temporary file.
+fn assert_no_temporary_file(out: &Path) {
+    let left = temporary_files(out);
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }
 
@@ -356,4 +364,91 @@ fn a_second_ctrl_c_quits_at_once() {
     assert!(took < latency - Duration::from_secs(2), "took {took:?}");
     assert!(!stdout.contains("variant "), "{stdout}");
     assert_no_temporary_file(&out);
+}
+
+#[test]
+fn ctrl_c_removes_the_temporary_files_of_downloads_in_flight() {
+    // Every image's body stops after its first kilobyte and the server
+    // keeps the connection open: the async variant's downloads sit in their
+    // temporary files, half written, until Ctrl-C.
+    let mut head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".to_vec();
+    head.extend(std::iter::repeat_n(0xAB, 1024));
+    let server = ScriptServer::start(move |_| Act::ReplyStall(head.clone()));
+    let dir = TempDir::new("ctrlc-temporaries");
+    let out = dir.path().join("out");
+    let base = server.url("");
+    let mut demo = Demo::start(&[
+        "--images",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--variant",
+        "async",
+        "--base-url",
+        &base,
+    ]);
+    let originals = out.join("async/original_images");
+    demo.wait_until("a temporary download", |_| !temporary_files(&originals).is_empty());
+    demo.ctrl_c();
+    let (status, stdout, stderr) = demo.finish();
+
+    assert_eq!(status.code(), Some(130), "{status}\n{stdout}\n{stderr}");
+    assert_no_temporary_file(&out);
+    assert!(images_in(&originals).is_empty(), "no half download under a final name");
+    assert_eq!(interrupted_counts(row(&stdout, "async")), (0, 3, 0), "{stdout}");
+    // Nothing failed: an interrupted download is not a failure.
+    let cells: Vec<&str> = row(&stdout, "async").split_whitespace().collect();
+    let ok_failed = cells.iter().position(|c| *c == "interrupted:").unwrap();
+    assert_eq!(cells[ok_failed - 2..ok_failed], ["0", "0"], "{stdout}");
+}
+
+/// The flags of a pipeline example writing under `out`, with a host that is
+/// never asked (the variants below fetch nothing).
+fn example_args(out: &Path) -> evloop::pipeline::example::ExampleArgs {
+    use clap::Parser;
+    evloop::pipeline::example::ExampleArgs::try_parse_from([
+        "pipeline",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--images",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .expect("the flags parse")
+}
+
+#[test]
+fn a_pipeline_example_interrupted_by_ctrl_c_exits_130() {
+    use evloop::pipeline::example::{run_async, run_blocking};
+    use evloop::pipeline::{Job, Report, Timings};
+    use evloop::signal::{SignalKind, raise};
+    use std::process::ExitCode;
+
+    // An async variant that never ends by itself: Ctrl-C drops it.
+    let dir = TempDir::new("ctrlc-example");
+    let out = dir.path().join("out");
+    let code = run_async("async", &example_args(&out), |_: Arc<Job>| async {
+        raise(SignalKind::interrupt()).expect("SIGINT is raised");
+        std::future::pending::<Report>().await
+    });
+    assert_eq!(code, ExitCode::from(130));
+    assert_no_temporary_file(&out);
+
+    // A blocking variant cannot be dropped midway: it sees the job's flag,
+    // which the Ctrl-C thread raises, and returns early.
+    static WAITED: Mutex<Option<Duration>> = Mutex::new(None);
+    let code = run_blocking("sync", &example_args(&out), |job: &Job| {
+        let started = Instant::now();
+        raise(SignalKind::interrupt()).expect("SIGINT is raised");
+        while !job.cancel.is_cancelled() {
+            assert!(started.elapsed() < LIMIT, "the flag never went up");
+            thread::sleep(Duration::from_millis(1));
+        }
+        *WAITED.lock().unwrap() = Some(started.elapsed());
+        Report::new("sync", Timings::default(), vec![])
+    });
+    assert_eq!(code, ExitCode::from(130));
+    assert!(WAITED.lock().unwrap().is_some(), "the variant saw the flag");
 }

@@ -102,7 +102,8 @@ pub struct Comparison {
     pub download_pct: f64,
     /// Processing's share of the total, in percent.
     pub process_pct: f64,
-    /// `sync`'s total divided by this one's; `None` without a `sync` run.
+    /// `sync`'s total divided by this one's; `None` without a `sync` run,
+    /// and where either run was interrupted.
     pub speedup: Option<f64>,
     /// Images that succeeded.
     pub ok: usize,
@@ -134,9 +135,10 @@ pub struct Comparison {
 /// ```
 pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comparison> {
     let reports: Vec<&Report> = reports.into_iter().collect();
+    // A run cut short by Ctrl-C is no yardstick, and has no speed-up.
     let sync_total = reports
         .iter()
-        .find(|r| r.variant == "sync")
+        .find(|r| r.variant == "sync" && r.interrupted.is_none())
         .map(|r| r.timings.total.as_secs_f64());
     reports
         .iter()
@@ -148,7 +150,9 @@ pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comp
                 timings: t,
                 download_pct: t.download.as_secs_f64() / total * 100.0,
                 process_pct: t.process.as_secs_f64() / total * 100.0,
-                speedup: sync_total.map(|s| s / total),
+                speedup: sync_total
+                    .filter(|_| r.interrupted.is_none())
+                    .map(|s| s / total),
                 ok: r.succeeded(),
                 failed: r.outcomes.len() - r.succeeded(),
                 interrupted: r.interrupted,
