@@ -301,8 +301,8 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     // From here on the first Ctrl-C raises `cancel` instead of killing the
     // process; the run stops at the next check and reports what finished.
     let cancel = Cancel::new();
-    let _watch = CtrlCWatch::start(cancel.clone())
-        .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
+    let _watch =
+        CtrlCWatch::start(cancel.clone()).map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
     writable(&cli.pipeline.out)?;
     let roots = extra_roots(cli)?;
     let source = source(cli)?;

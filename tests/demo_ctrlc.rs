@@ -216,7 +216,11 @@ fn assert_images_intact(host: &ImageHost, variant_dir: &Path) -> (BTreeSet<u32>,
     for &k in &processed {
         let bytes = std::fs::read(variant_dir.join(format!("processed_images/image_{k}.jpg")))
             .expect("a finished edge map can be read");
-        assert_eq!(bytes, expected_edges(host.image(k).unwrap()), "edge map {k} is whole");
+        assert_eq!(
+            bytes,
+            expected_edges(host.image(k).unwrap()),
+            "edge map {k} is whole"
+        );
     }
     (originals, processed)
 }
@@ -262,19 +266,29 @@ fn ctrl_c_mid_run_keeps_what_finished_removes_temporaries_and_exits_130() {
     assert_eq!(of, 12);
     assert_eq!(downloaded, originals.len(), "{stdout}");
     assert_eq!(processed, edges.len(), "{stdout}");
-    assert!(processed >= 2 && processed < 12, "{stdout}");
-    assert!(edges.is_subset(&originals), "an edge map without its original");
+    assert!((2..12).contains(&processed), "{stdout}");
+    assert!(
+        edges.is_subset(&originals),
+        "an edge map without its original"
+    );
     assert!(stdout.contains("streaming  interrupted after"), "{stdout}");
 
     // What the earlier variant finished stays, and the pictures and the page
     // are drawn for what finished.
     let (originals, edges) = assert_images_intact(&host, &out.join("async"));
     assert_eq!((originals.len(), edges.len()), (12, 12));
-    for file in ["async/timeline.svg", "streaming/timeline.svg", "timelines.svg"] {
+    for file in [
+        "async/timeline.svg",
+        "streaming/timeline.svg",
+        "timelines.svg",
+    ] {
         assert!(out.join(file).is_file(), "{file} is drawn");
     }
     let page = std::fs::read_to_string(out.join("report.html")).expect("the page is written");
-    assert!(page.contains("data-variant=\"streaming\""), "the page has the row");
+    assert!(
+        page.contains("data-variant=\"streaming\""),
+        "the page has the row"
+    );
     assert!(
         page.contains(&format!("interrupted ({downloaded} of 12 downloaded)")),
         "the page marks the interrupted row"
@@ -312,13 +326,19 @@ fn ctrl_c_stops_the_sync_variant_between_images_and_starts_no_later_variant() {
     let (downloaded, of, processed) = interrupted_counts(row(&stdout, "sync"));
     let (originals, edges) = assert_images_intact(&host, &out.join("sync"));
     assert_eq!((of, processed), (12, 0), "{stdout}");
-    assert!(edges.is_empty(), "nothing is processed before every download");
+    assert!(
+        edges.is_empty(),
+        "nothing is processed before every download"
+    );
     assert_eq!(downloaded, originals.len(), "{stdout}");
     // It stopped between images, long before the twelfth.
     assert!((1..12).contains(&downloaded), "{stdout}");
     assert!(host.image_requests() < 12, "the sync loop stopped asking");
     // The next variant never started: no folder, no row.
-    assert!(!out.join("threads").exists(), "the threads variant did not run");
+    assert!(
+        !out.join("threads").exists(),
+        "the threads variant did not run"
+    );
     assert!(
         !stdout
             .lines()
@@ -371,7 +391,8 @@ fn ctrl_c_removes_the_temporary_files_of_downloads_in_flight() {
     // Every image's body stops after its first kilobyte and the server
     // keeps the connection open: the async variant's downloads sit in their
     // temporary files, half written, until Ctrl-C.
-    let mut head = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".to_vec();
+    let mut head =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".to_vec();
     head.extend(std::iter::repeat_n(0xAB, 1024));
     let server = ScriptServer::start(move |_| Act::ReplyStall(head.clone()));
     let dir = TempDir::new("ctrlc-temporaries");
@@ -389,14 +410,23 @@ fn ctrl_c_removes_the_temporary_files_of_downloads_in_flight() {
         &base,
     ]);
     let originals = out.join("async/original_images");
-    demo.wait_until("a temporary download", |_| !temporary_files(&originals).is_empty());
+    demo.wait_until("a temporary download", |_| {
+        !temporary_files(&originals).is_empty()
+    });
     demo.ctrl_c();
     let (status, stdout, stderr) = demo.finish();
 
     assert_eq!(status.code(), Some(130), "{status}\n{stdout}\n{stderr}");
     assert_no_temporary_file(&out);
-    assert!(images_in(&originals).is_empty(), "no half download under a final name");
-    assert_eq!(interrupted_counts(row(&stdout, "async")), (0, 3, 0), "{stdout}");
+    assert!(
+        images_in(&originals).is_empty(),
+        "no half download under a final name"
+    );
+    assert_eq!(
+        interrupted_counts(row(&stdout, "async")),
+        (0, 3, 0),
+        "{stdout}"
+    );
     // Nothing failed: an interrupted download is not a failure.
     let cells: Vec<&str> = row(&stdout, "async").split_whitespace().collect();
     let ok_failed = cells.iter().position(|c| *c == "interrupted:").unwrap();

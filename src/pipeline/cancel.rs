@@ -308,7 +308,9 @@ impl CtrlCWatch {
                 let stop = stop.clone();
                 move || watch(&cancel, &stop, &ready)
             })
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot start the Ctrl-C thread: {e}")))?;
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot start the Ctrl-C thread: {e}"))
+            })?;
         match listening.recv() {
             Ok(Ok(())) => Ok(CtrlCWatch {
                 stop,

@@ -232,7 +232,9 @@ fn runtime(variant: &str, args: &ExampleArgs, slow_poll: bool) -> Result<crate::
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn run_blocking(variant: &str, args: &ExampleArgs, run: fn(&Job) -> Report) -> ExitCode {
-    run_interruptible(variant, args, false, move |job: Arc<Job>| async move { run(&job) })
+    run_interruptible(variant, args, false, move |job: Arc<Job>| async move {
+        run(&job)
+    })
 }
 
 /// Runs an async variant with parsed flags on a new runtime, which records
