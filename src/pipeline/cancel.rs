@@ -11,9 +11,9 @@
 //! * Blocking code (the sync variant, the threads variant's downloads, the
 //!   processing jobs) checks [`Cancel::is_cancelled`] between images and
 //!   between chunks of a body, and stops.
-//! * Async code is stopped from outside: [`run_variant`] races the run
-//!   against [`Cancel::cancelled`] (and the runtime's own Ctrl-C listener),
-//!   so in-flight downloads are dropped, and a dropped download removes its
+//! * Async code is stopped from outside: [`run_variant`] runs it until
+//!   [`Cancel::cancelled`] completes, then drops it with every task, so
+//!   in-flight downloads are abandoned, and a dropped download removes its
 //!   temporary file.
 //! * Every file a run writes is written inside a [`Step`]: no step starts
 //!   once the flag is up, and [`run_variant`] waits for the steps in flight
@@ -38,10 +38,20 @@ use std::time::{Duration, Instant};
 
 use super::job::{Interruption, ItemError, Job, Outcome, Progress, Report, Stage, Timings};
 use super::store::processed_name;
-use crate::{Either, Runtime, select};
+use crate::Runtime;
+#[cfg(unix)]
+use crate::{Either, select};
 
 /// The exit status of a run stopped by Ctrl-C: 128 + `SIGINT`, what a
 /// shell reports for a program that Ctrl-C ended.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::cancel::INTERRUPTED_EXIT_STATUS;
+///
+/// assert_eq!(INTERRUPTED_EXIT_STATUS, evloop::signal::Interrupted::EXIT_STATUS);
+/// ```
 pub const INTERRUPTED_EXIT_STATUS: u8 = 130;
 
 /// How long [`run_variant`] waits for file steps already in flight after an
@@ -395,7 +405,7 @@ fn watch(_cancel: &Cancel, stop: &Cancel, ready: &std::sync::mpsc::Sender<io::Re
 ///
 /// ```
 /// use std::sync::Arc;
-/// use evloop::pipeline::cancel::{Cancel, Tally};
+/// use evloop::pipeline::cancel::Tally;
 /// use evloop::pipeline::{Job, NoProgress, Progress};
 ///
 /// let job = Job::new(["a", "b", "c"].map(String::from), std::path::Path::new("out"));
@@ -541,13 +551,13 @@ impl std::fmt::Debug for Tally {
 }
 
 /// Runs one variant on `rt` until it finishes or the run is interrupted:
-/// `job.cancel` cancelled (by a [`CtrlCWatch`]), or Ctrl-C seen by the
-/// runtime itself.
+/// `job.cancel` cancelled (by a [`CtrlCWatch`] on Ctrl-C, or by anyone).
 ///
 /// Finished, it returns the variant's own report. Interrupted, the main
 /// future and every task are dropped (in-flight downloads abandoned, their
-/// temporary files removed), the flag is cancelled if it was not yet, the
-/// file steps still in flight on the pools are waited for (up to
+/// temporary files removed) and the runtime is shut down, as
+/// [`Runtime::block_on_interruptible`](crate::Runtime::block_on_interruptible)
+/// does; the file steps still in flight on the pools are waited for (up to
 /// [`STEP_GRACE`]), and the report of what finished is returned, marked
 /// [`interrupted`](Report::interrupted). A run whose flag is cancelled
 /// before it starts does not start.
@@ -588,15 +598,11 @@ where
     let finished = if cancel.is_cancelled() {
         None
     } else {
-        let raced = select(cancel.cancelled(), run(job.clone()));
-        #[cfg(unix)]
-        let outcome = rt.block_on_interruptible(raced).ok();
-        #[cfg(not(unix))]
-        let outcome = Some(rt.block_on(raced));
-        match outcome {
-            Some(Either::Right(report)) => Some(report),
-            Some(Either::Left(())) | None => None,
-        }
+        // As `block_on_interruptible` does with its own Ctrl-C listener:
+        // on cancellation the main future and every task are dropped here,
+        // so the trace shows them cancelled.
+        rt.block_on_or_stop(run(job.clone()), cancel.cancelled())
+            .ok()
     };
     match finished {
         Some(report) if !cancel.is_cancelled() => report,
