@@ -501,7 +501,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     }
     if interrupted {
         // What was not finished is not a failure: the user stopped it.
-        eprintln!("interrupted by Ctrl-C: the table covers what finished");
+        eprintln!("interrupted by Ctrl-C: the results above cover what finished");
         return Ok(ExitCode::from(INTERRUPTED_EXIT_STATUS));
     }
     let failures: usize = reports
