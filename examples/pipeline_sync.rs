@@ -18,10 +18,13 @@ pub fn run(job: &Job) -> Report {
     let agent = steps::blocking_agent(job);
     let mut clock = Stopwatch::start();
     // Download: each `download_blocking` returns only when the image is on
-    // disk, so the next request starts only then.
+    // disk, so the next request starts only then. Ctrl-C raises the job's
+    // flag from another thread (nothing else can reach this blocking loop):
+    // it is checked between images, and the run stops there.
     let originals: Vec<_> = job
         .items
         .iter()
+        .take_while(|_| !job.cancel.is_cancelled())
         .map(|item| steps::download_blocking(&agent, job, item))
         .collect();
     clock.downloads_done();
@@ -30,6 +33,7 @@ pub fn run(job: &Job) -> Report {
         .items
         .iter()
         .zip(originals)
+        .take_while(|_| !job.cancel.is_cancelled())
         .map(|(item, original)| Outcome {
             item: item.clone(),
             // A failed download stays failed; a good one gets processed.

@@ -9,6 +9,10 @@
 //!
 //! Unlike Python's threads, Rust's run in parallel: there is no global
 //! interpreter lock, so the processing here does use every core.
+//!
+//! Ctrl-C drops this future and its tasks, but not the pool threads' work:
+//! a blocking download sees the job's cancel flag between two chunks of its
+//! body and stops there (see `evloop::pipeline::cancel`).
 
 use std::sync::Arc;
 

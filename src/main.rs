@@ -8,6 +8,12 @@
 //! The variants are the examples' own code (`examples/pipeline_*.rs`,
 //! included below), so the demo runs exactly what `cargo run --example
 //! pipeline_async` runs.
+//!
+//! Ctrl-C stops the run cleanly (`evloop::pipeline::cancel`): the variant
+//! running is interrupted, later ones are not started, temporary files are
+//! removed, finished images stay, the table covers what finished (the
+//! interrupted row marked so), and the demo exits with status 130. A second
+//! Ctrl-C quits at once.
 
 #[path = "../examples/pipeline_sync.rs"]
 mod pipeline_sync;
@@ -40,6 +46,7 @@ use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use evloop::pipeline::cancel::{self, Cancel, CtrlCWatch, INTERRUPTED_EXIT_STATUS};
 use evloop::pipeline::flags::{DEFAULT_STREAM_CONCURRENCY, MAX_CONCURRENCY, PipelineArgs};
 use evloop::pipeline::host::ImageHost;
 use evloop::pipeline::html::{self, RunInfo, VariantRun};
@@ -291,6 +298,11 @@ fn extra_roots(cli: &Cli) -> Result<Vec<Vec<u8>>, String> {
 }
 
 fn demo(cli: &Cli) -> Result<ExitCode, String> {
+    // From here on the first Ctrl-C raises `cancel` instead of killing the
+    // process; the run stops at the next check and reports what finished.
+    let cancel = Cancel::new();
+    let _watch =
+        CtrlCWatch::start(cancel.clone()).map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
     writable(&cli.pipeline.out)?;
     let roots = extra_roots(cli)?;
     let source = source(cli)?;
@@ -332,6 +344,9 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
     let mut drawn = Vec::new();
     let mut pictures_failed = 0;
     for variant in &variants {
+        if cancel.is_cancelled() {
+            break; // Ctrl-C: later variants are not started
+        }
         let name = variant.name();
         let out = cli.pipeline.out.join(name);
         // A folder of the demo's own: a link planted in its place is refused.
@@ -345,6 +360,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         };
         job.request_timeout = cli.pipeline.request_timeout();
         job.extra_roots = roots.clone();
+        job.cancel = cancel.clone();
         job.prepare().map_err(|e| e.to_string())?;
         let bars = Arc::new(progress::Bars::new(name, job.items.len(), show_bars));
         job.progress = bars.clone();
@@ -353,16 +369,29 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         let (report, record) = run_variant(*variant, job, !cli.no_trace)?;
         bars.finish();
         peaks.push(peak_rss_mib());
-        cpu_work.push(Duration::from_nanos(
-            cpu.load(std::sync::atomic::Ordering::Relaxed),
-        ));
+        // An interrupted run did part of the work: it says nothing of the
+        // whole job's (zero is left out below).
+        cpu_work.push(match report.interrupted {
+            Some(_) => Duration::ZERO,
+            None => Duration::from_nanos(cpu.load(std::sync::atomic::Ordering::Relaxed)),
+        });
         if !cli.json {
-            println!(
-                "{name:<10} done in {:.2} s ({} ok, {} failed)",
-                report.timings.total.as_secs_f64(),
-                report.succeeded(),
-                report.outcomes.len() - report.succeeded()
-            );
+            match report.interrupted {
+                None => println!(
+                    "{name:<10} done in {:.2} s ({} ok, {} failed)",
+                    report.timings.total.as_secs_f64(),
+                    report.succeeded(),
+                    report.outcomes.len() - report.succeeded()
+                ),
+                Some(i) => println!(
+                    "{name:<10} interrupted after {:.2} s ({} of {} downloaded, {} processed, {} failed)",
+                    report.timings.total.as_secs_f64(),
+                    i.downloaded,
+                    i.images,
+                    report.succeeded(),
+                    report.outcomes.len() - report.succeeded()
+                ),
+            }
             for failure in report.failures() {
                 println!("  failed: {failure}");
             }
@@ -382,6 +411,7 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         }
         reports.push(report);
     }
+    let interrupted = cancel.is_cancelled();
 
     // The CPU work of the whole job: the least CPU time any variant spent
     // processing (measured on each thread's CPU clock, so threads waiting
@@ -450,6 +480,9 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
             })
             .collect();
         extra.push(("peak_rss_mib", peaks_json.into()));
+        if interrupted {
+            extra.push(("interrupted", json!(true)));
+        }
         println!("{}", report::json(&reports, &extra));
     } else {
         println!("\n{}", report::table(&reports, bound));
@@ -465,6 +498,11 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         if page_written {
             println!("\nthe whole run on one page: open {}", page.display());
         }
+    }
+    if interrupted {
+        // What was not finished is not a failure: the user stopped it.
+        eprintln!("interrupted by Ctrl-C: the results above cover what finished");
+        return Ok(ExitCode::from(INTERRUPTED_EXIT_STATUS));
     }
     let failures: usize = reports
         .iter()
@@ -497,31 +535,40 @@ fn run_variant(
     job: Job,
     trace: bool,
 ) -> Result<(Report, Option<Record>), String> {
-    let job = Arc::new(job);
+    let name = variant.name();
+    // Each variant runs until it finishes or Ctrl-C interrupts it; then its
+    // report covers what it finished (`cancel::run_variant`).
     let (report, record) = match variant {
         // The sync variant is plain blocking code; it runs inside one poll of
         // a traced runtime only so its timeline can be drawn (one long
-        // blocking poll), with the slow-poll warning off for it.
+        // blocking poll), with the slow-poll warning off for it. It sees
+        // Ctrl-C through the job's flag, between images.
         Variant::Sync => {
             let rt = runtime(trace, false)?;
-            let report = rt.block_on(async { pipeline_sync::run(&job) });
+            let report = cancel::run_variant(&rt, job, name, |job: Arc<Job>| async move {
+                pipeline_sync::run(&job)
+            });
             (report, rt.trace_record())
         }
         Variant::Threads => {
             let rt = runtime(trace, true)?;
-            (rt.block_on(pipeline_threads::run(job)), rt.trace_record())
+            let report = cancel::run_variant(&rt, job, name, pipeline_threads::run);
+            (report, rt.trace_record())
         }
         Variant::Async => {
             let rt = runtime(trace, true)?;
-            (rt.block_on(pipeline_async::run(job)), rt.trace_record())
+            let report = cancel::run_variant(&rt, job, name, pipeline_async::run);
+            (report, rt.trace_record())
         }
         Variant::Semaphore => {
             let rt = runtime(trace, true)?;
-            (rt.block_on(pipeline_semaphore::run(job)), rt.trace_record())
+            let report = cancel::run_variant(&rt, job, name, pipeline_semaphore::run);
+            (report, rt.trace_record())
         }
         Variant::Streaming => {
             let rt = runtime(trace, true)?;
-            (rt.block_on(pipeline_streaming::run(job)), rt.trace_record())
+            let report = cancel::run_variant(&rt, job, name, pipeline_streaming::run);
+            (report, rt.trace_record())
         }
     };
     Ok((report, record))

@@ -11,6 +11,11 @@
 //! variant; the variant writes into `<out>/<variant>`, as in the demo. A
 //! bad flag is clap's usage error, with exit status 2; `--help` lists them
 //! all.
+//!
+//! Ctrl-C stops the run cleanly ([`cancel`](super::cancel)): what finished
+//! stays, temporary files go, the summary lines (and the report, if asked
+//! for) cover what finished and say it was interrupted, and the example
+//! exits with status 130. A second Ctrl-C quits at once.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -22,6 +27,7 @@ use std::time::Duration;
 use clap::Parser;
 use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
 
+use super::cancel::{Cancel, CtrlCWatch, INTERRUPTED_EXIT_STATUS, run_variant};
 use super::flags::{DEFAULT_STREAM_CONCURRENCY, PipelineArgs};
 use super::host::ImageHost;
 use super::html::{self, Run, RunInfo, VariantRun};
@@ -227,25 +233,9 @@ fn runtime(variant: &str, args: &ExampleArgs, slow_poll: bool) -> Result<crate::
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn run_blocking(variant: &str, args: &ExampleArgs, run: fn(&Job) -> Report) -> ExitCode {
-    let result = setup(variant, args).and_then(|setup| {
-        if !args.trace().wanted() && args.report.is_none() {
-            let report = run(&setup.job);
-            return Ok(finish(args, &setup, &report, None));
-        }
-        let rt = runtime(variant, args, false)?;
-        let report = rt.block_on(async { run(&setup.job) });
-        let record = rt.trace_record();
-        Ok(finish(args, &setup, &report, record.as_ref()))
-    });
-    match result {
-        Ok(code) => code,
-        // The host cannot start, the output folder cannot be made, or the
-        // poller cannot be created.
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    run_interruptible(variant, args, false, move |job: Arc<Job>| async move {
+        run(&job)
+    })
 }
 
 /// Runs an async variant with parsed flags on a new runtime, which records
@@ -277,14 +267,34 @@ where
     F: FnOnce(Arc<Job>) -> Fut,
     Fut: Future<Output = Report>,
 {
-    let result = setup(variant, args).and_then(|setup| {
-        let rt = runtime(variant, args, true)?;
-        // A clone shares the job's CPU-time counter, which `finish` reads.
-        let report = rt.block_on(run(Arc::new(setup.job.clone())));
-        let record = rt.trace_record();
-        Ok(finish(args, &setup, &report, record.as_ref()))
-    });
+    run_interruptible(variant, args, true, run)
+}
+
+/// Runs a variant on a new runtime (recording a trace when asked for), with
+/// Ctrl-C watched: status 130 if it came, whatever else happened.
+fn run_interruptible<F, Fut>(variant: &str, args: &ExampleArgs, slow_poll: bool, run: F) -> ExitCode
+where
+    F: FnOnce(Arc<Job>) -> Fut,
+    Fut: Future<Output = Report>,
+{
+    let cancel = Cancel::new();
+    let result = CtrlCWatch::start(cancel.clone())
+        .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))
+        .and_then(|watch| {
+            let mut setup = setup(variant, args)?;
+            setup.job.cancel = cancel.clone();
+            let rt = runtime(variant, args, slow_poll)?;
+            // A clone shares the job's CPU-time counter, which `finish` reads.
+            let report = run_variant(&rt, setup.job.clone(), variant, run);
+            let record = rt.trace_record();
+            let code = finish(args, &setup, &report, record.as_ref());
+            // The trace files are written as the runtime goes.
+            drop(rt);
+            drop(watch);
+            Ok(code)
+        });
     match result {
+        Ok(_) if cancel.is_cancelled() => ExitCode::from(INTERRUPTED_EXIT_STATUS),
         Ok(code) => code,
         // The host cannot start, the output folder cannot be made, or the
         // poller cannot be created.

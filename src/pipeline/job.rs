@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use super::cancel::Cancel;
 use super::decode::DecodeLimits;
 
 /// How many downloads run at once in the semaphore variant unless told
@@ -52,6 +53,10 @@ pub struct Job {
     /// (the thread's CPU clock on Linux), summed over every image: the job's
     /// CPU work.
     pub cpu_time: Arc<AtomicU64>,
+    /// Raised by Ctrl-C (see [`cancel`](super::cancel)): blocking code
+    /// checks it between images and chunks, and no file is written once it
+    /// is up. A fresh job's is never raised unless someone cancels it.
+    pub cancel: Cancel,
 }
 
 impl Job {
@@ -75,6 +80,7 @@ impl Job {
             extra_roots: Vec::new(),
             progress: Arc::new(NoProgress),
             cpu_time: Arc::new(AtomicU64::new(0)),
+            cancel: Cancel::new(),
         }
     }
 
@@ -272,18 +278,32 @@ pub struct Report {
     pub variant: String,
     /// The phase timings.
     pub timings: Timings,
-    /// Every image's outcome, in index order.
+    /// Every image's outcome, in index order. In an interrupted run, only
+    /// the images it finished: processed, or failed before the interruption.
     pub outcomes: Vec<Outcome>,
+    /// `Some` if Ctrl-C stopped the run before it finished
+    /// ([`cancel::run_variant`](super::cancel::run_variant)): how far it got.
+    pub interrupted: Option<Interruption>,
+}
+
+/// How far an interrupted run got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interruption {
+    /// The images the run was given.
+    pub images: usize,
+    /// How many of their originals were on disk when it stopped.
+    pub downloaded: usize,
 }
 
 impl Report {
-    /// Builds a report, sorting the outcomes by index.
+    /// Builds the report of a finished run, sorting the outcomes by index.
     pub fn new(variant: &str, timings: Timings, mut outcomes: Vec<Outcome>) -> Report {
         outcomes.sort_by_key(|o| o.item.index);
         Report {
             variant: variant.to_owned(),
             timings,
             outcomes,
+            interrupted: None,
         }
     }
 

@@ -9,14 +9,16 @@
 //! a URL; [`steps`] downloads and processes one image; [`job`] says what a
 //! run is given and what it returns; [`report`] prints the results and
 //! [`html`] draws them, with the run's traces, as one web page;
-//! [`flags`] are the command-line flags the demo and the examples share, and
-//! [`example`] is the examples' `main`.
+//! [`flags`] are the command-line flags the demo and the examples share,
+//! [`example`] is the examples' `main`, and [`cancel`] is how Ctrl-C stops
+//! a run cleanly.
 //!
 //! The five variants themselves (sync, threads, async, semaphore,
 //! streaming) live in `examples/pipeline_*.rs`, where a reader finds them:
 //! each is one function that shows only its concurrency. The demo binary
 //! (`cargo run --release`) and the tests include those files.
 
+pub mod cancel;
 pub mod decode;
 pub mod edge;
 pub mod example;
@@ -30,5 +32,6 @@ pub mod store;
 pub mod synth;
 
 pub use job::{
-    Item, ItemError, Job, NoProgress, Outcome, Progress, Report, Stage, Stopwatch, Timings,
+    Interruption, Item, ItemError, Job, NoProgress, Outcome, Progress, Report, Stage, Stopwatch,
+    Timings,
 };

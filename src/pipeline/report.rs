@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::job::{Report, Timings};
+use super::job::{Interruption, Report, Timings};
 
 /// The tutorial's summary lines for one run ("Downloaded 12 images in: …").
 ///
@@ -34,7 +34,10 @@ pub fn summary_lines(report: &Report) -> String {
     let _ = writeln!(
         out,
         "\nDownloaded {} images in: {:.2} seconds. {:.2}% of total time",
-        report.outcomes.len() - failed_downloads(report),
+        report.interrupted.map_or_else(
+            || report.outcomes.len() - failed_downloads(report),
+            |i| i.downloaded
+        ),
         t.download.as_secs_f64(),
         t.download.as_secs_f64() / total * 100.0
     );
@@ -52,7 +55,18 @@ pub fn summary_lines(report: &Report) -> String {
     for failure in report.failures() {
         let _ = writeln!(out, "failed: {failure}");
     }
+    if let Some(i) = report.interrupted {
+        let _ = writeln!(out, "interrupted: {}", interruption(i, ok));
+    }
     out
+}
+
+/// How far an interrupted run got, in words: `7 of 12 downloaded, 5 processed`.
+fn interruption(i: Interruption, processed: usize) -> String {
+    format!(
+        "{} of {} downloaded, {processed} processed",
+        i.downloaded, i.images
+    )
 }
 
 fn failed_downloads(report: &Report) -> usize {
@@ -88,12 +102,16 @@ pub struct Comparison {
     pub download_pct: f64,
     /// Processing's share of the total, in percent.
     pub process_pct: f64,
-    /// `sync`'s total divided by this one's; `None` without a `sync` run.
+    /// `sync`'s total divided by this one's; `None` without a `sync` run,
+    /// and where either run was interrupted.
     pub speedup: Option<f64>,
     /// Images that succeeded.
     pub ok: usize,
     /// Images that failed.
     pub failed: usize,
+    /// `Some` if Ctrl-C stopped this run: `ok` and `failed` count what it
+    /// finished.
+    pub interrupted: Option<Interruption>,
 }
 
 /// The comparison rows of `reports`, in their order (a slice of reports,
@@ -117,9 +135,10 @@ pub struct Comparison {
 /// ```
 pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comparison> {
     let reports: Vec<&Report> = reports.into_iter().collect();
+    // A run cut short by Ctrl-C is no yardstick, and has no speed-up.
     let sync_total = reports
         .iter()
-        .find(|r| r.variant == "sync")
+        .find(|r| r.variant == "sync" && r.interrupted.is_none())
         .map(|r| r.timings.total.as_secs_f64());
     reports
         .iter()
@@ -131,9 +150,12 @@ pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comp
                 timings: t,
                 download_pct: t.download.as_secs_f64() / total * 100.0,
                 process_pct: t.process.as_secs_f64() / total * 100.0,
-                speedup: sync_total.map(|s| s / total),
+                speedup: sync_total
+                    .filter(|_| r.interrupted.is_none())
+                    .map(|s| s / total),
                 ok: r.succeeded(),
                 failed: r.outcomes.len() - r.succeeded(),
+                interrupted: r.interrupted,
             }
         })
         .collect()
@@ -141,7 +163,21 @@ pub fn comparison<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Comp
 
 /// The side-by-side table: per variant the download, process and total
 /// times, their shares, the speed-up over `sync`, and failures; then the
-/// bound.
+/// bound. The row of a run that Ctrl-C stopped ends with `interrupted` and
+/// how far it got; its times and counts are those of what it finished.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::pipeline::{Interruption, Report, Timings};
+/// use evloop::pipeline::report::table;
+///
+/// let mut stopped = Report::new("async", Timings::default(), vec![]);
+/// stopped.interrupted = Some(Interruption { images: 12, downloaded: 7 });
+/// let text = table(&[stopped], None);
+/// let row = text.lines().find(|l| l.starts_with("async")).unwrap();
+/// assert!(row.ends_with("interrupted: 7 of 12 downloaded, 0 processed"), "{row}");
+/// ```
 pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -155,7 +191,7 @@ pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
             Some(x) => format!("{x:.1}x"),
             None => "-".to_owned(),
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:<10} {:>9.2}s {:>9.2}s {:>8.2}s {:>6.1}% {:>6.1}% {:>8} {:>6} {:>8}",
             row.variant,
@@ -168,6 +204,12 @@ pub fn table(reports: &[Report], bound: Option<Duration>) -> String {
             row.ok,
             row.failed,
         );
+        match row.interrupted {
+            Some(i) => {
+                let _ = writeln!(out, "  interrupted: {}", interruption(i, row.ok));
+            }
+            None => out.push('\n'),
+        }
     }
     if let Some(b) = bound {
         let _ = writeln!(
@@ -196,7 +238,9 @@ pub fn json_seconds(d: Duration) -> f64 {
 /// The same results as one JSON object, for scripts: the `extra` fields
 /// first, in their order, then `"variants"`: per variant its times in
 /// seconds (to 0.1 ms), how many images succeeded and failed, and each
-/// failure with its index, URL, stage and reason. An `extra` field named
+/// failure with its index, URL, stage and reason, and for a run that
+/// Ctrl-C stopped, `"interrupted": {"images": N, "downloaded": N}`
+/// (absent otherwise). An `extra` field named
 /// `variants` would be a second key of that name: do not pass one.
 ///
 /// # Examples
@@ -252,6 +296,16 @@ struct JsonVariant<'a> {
     ok: usize,
     failed: usize,
     failures: Vec<JsonFailure<'a>>,
+    /// Only in the object of a run that Ctrl-C stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<JsonInterruption>,
+}
+
+/// How far an interrupted run got, in [`json`].
+#[derive(Serialize)]
+struct JsonInterruption {
+    images: usize,
+    downloaded: usize,
 }
 
 impl<'a> JsonVariant<'a> {
@@ -273,6 +327,10 @@ impl<'a> JsonVariant<'a> {
                     reason: &f.reason,
                 })
                 .collect(),
+            interrupted: report.interrupted.map(|i| JsonInterruption {
+                images: i.images,
+                downloaded: i.downloaded,
+            }),
         }
     }
 }

@@ -23,7 +23,8 @@ use crate::http::{Client, ErrorKind, HttpError, Url};
 /// # Errors
 ///
 /// The download (status, body, deadline) or the save failed; `job.progress`
-/// is told about it.
+/// is told about it. Once `job.cancel` is cancelled (Ctrl-C) it stops
+/// before the request, between two chunks of the body, or before the save.
 pub fn download_blocking(
     agent: &ureq::Agent,
     job: &Job,
@@ -38,21 +39,51 @@ fn download_blocking_inner(
     item: &Item,
 ) -> Result<PathBuf, ItemError> {
     let fail = |e: &dyn std::fmt::Display| ItemError::new(item, Stage::Download, e);
+    if job.cancel.is_cancelled() {
+        return Err(interrupted(item, Stage::Download));
+    }
     let response = get_blocking(agent, job, &item.url).map_err(|e| fail(&e))?;
+    // Read chunk by chunk, so that Ctrl-C stops a long body between two.
     let mut body = Vec::new();
-    response
-        .into_body()
-        .into_reader()
-        .take(job.max_body + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| fail(&e))?;
+    let mut reader = response.into_body().into_reader().take(job.max_body + 1);
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        if job.cancel.is_cancelled() {
+            return Err(interrupted(item, Stage::Download));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(&e)),
+        }
+    }
     if body.len() as u64 > job.max_body {
         return Err(fail(&format!("body larger than {} bytes", job.max_body)));
     }
+    // Written only if the run goes on; counted as in flight until told.
+    let _step = job
+        .cancel
+        .step()
+        .ok_or_else(|| interrupted(item, Stage::Save))?;
     let saved = write_atomic(&job.originals, &original_name(item.index), &body)
         .map_err(|e| ItemError::new(item, Stage::Save, e))?;
     job.progress.downloaded(item.index);
     Ok(saved)
+}
+
+/// The error of an image whose run was interrupted (Ctrl-C) before it got
+/// through `stage`.
+fn interrupted(item: &Item, stage: Stage) -> ItemError {
+    ItemError::new(item, stage, "the run was interrupted")
+}
+
+/// A temporary download and the file step it belongs to (see
+/// [`Cancel::step`](super::cancel::Cancel::step)). Fields drop in order:
+/// the file is removed before the step ends.
+struct Partial {
+    temp: AtomicFile,
+    _step: super::cancel::Step,
 }
 
 /// Whether a final response with this status is an image: a `2xx` that
@@ -231,6 +262,9 @@ pub fn async_client(job: &Job) -> Result<Client, crate::http::HttpError> {
 ///
 /// The download (status, body, deadline) or the save failed; `job.progress`
 /// is told about it.
+///
+/// Once `job.cancel` is cancelled (Ctrl-C), no temporary file is created,
+/// and one already written is removed rather than renamed into place.
 pub async fn download_async(client: &Client, job: &Job, item: &Item) -> Result<PathBuf, ItemError> {
     download_async_inner(client, job, item)
         .await
@@ -254,8 +288,13 @@ async fn download_async_inner(
     }
     let target = job.originals.join(original_name(item.index));
     // The temporary file and a second handle to it for `evloop::fs`; the
-    // `AtomicFile` keeps the name, and renames or removes it.
-    let (temp, handle) = on_pool(move || {
+    // `AtomicFile` keeps the name, and renames or removes it. It is written
+    // inside a file step: none starts once the run is interrupted.
+    let cancel = job.cancel.clone();
+    let (partial, handle) = on_pool(move || {
+        let step = cancel
+            .step()
+            .ok_or_else(|| "the run was interrupted".to_owned())?;
         let temp = AtomicFile::new(&target).map_err(|e| e.to_string())?;
         let handle = temp.file().try_clone().map_err(|e| {
             format!(
@@ -263,11 +302,11 @@ async fn download_async_inner(
                 temp.temp_path().display()
             )
         })?;
-        Ok::<_, String>((temp, handle))
+        Ok::<_, String>((Partial { temp, _step: step }, handle))
     })
     .await
     .map_err(|e| save_err(&e))?;
-    let mut file = crate::fs::File::from_std(handle, temp.temp_path());
+    let mut file = crate::fs::File::from_std(handle, partial.temp.temp_path());
     let streamed = async {
         while let Some(chunk) = response.chunk().await.map_err(|e| fail(&e))? {
             file.write_all(&chunk).await.map_err(|e| save_err(&e))?;
@@ -277,18 +316,30 @@ async fn download_async_inner(
     .await;
     // Every write above was waited for: nothing of the file is in flight.
     drop(file);
-    let saved = match streamed {
-        Ok(()) => on_pool(move || temp.commit())
+    match streamed {
+        Ok(()) => {
+            // Renamed into place only if the run goes on, and counted there:
+            // if this future is dropped meanwhile, the job still finishes
+            // (or removes the file) and the tally still hears of it.
+            let (cancel, progress, index) = (job.cancel.clone(), job.progress.clone(), item.index);
+            on_pool(move || {
+                if cancel.is_cancelled() {
+                    drop(partial);
+                    return Err("the run was interrupted".to_owned());
+                }
+                let saved = partial.temp.commit().map_err(|e| e.to_string())?;
+                progress.downloaded(index);
+                Ok::<_, String>(saved)
+            })
             .await
-            .map_err(|e| save_err(&e))?,
+            .map_err(|e| save_err(&e))
+        }
         Err(e) => {
             // Dropped on the pool, the temporary file is removed there.
-            let _ = crate::offload::spawn_blocking(move || drop(temp)).await;
-            return Err(e);
+            let _ = crate::offload::spawn_blocking(move || drop(partial)).await;
+            Err(e)
         }
-    };
-    job.progress.downloaded(item.index);
-    Ok(saved)
+    }
 }
 
 /// Runs a file step on the blocking pool.
@@ -312,7 +363,8 @@ async fn on_pool<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 /// # Errors
 ///
 /// The original cannot be read or decoded, or the result cannot be saved;
-/// `job.progress` is told about it.
+/// `job.progress` is told about it. Once `job.cancel` is cancelled (Ctrl-C)
+/// nothing is started, and a result computed meanwhile is not saved.
 pub fn process(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
     let started = thread_cpu_time();
     let result = process_inner(job, item, original).inspect_err(|e| job.progress.failed(e));
@@ -344,6 +396,9 @@ fn thread_cpu_time() -> std::time::Duration {
 }
 
 fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<PathBuf, ItemError> {
+    if job.cancel.is_cancelled() {
+        return Err(interrupted(item, Stage::Decode));
+    }
     // The original was saved by this job; a link planted at its name since
     // is refused rather than followed.
     let mut bytes = Vec::new();
@@ -372,6 +427,12 @@ fn process_inner(job: &Job, item: &Item, original: &std::path::Path) -> Result<P
     })?;
     let edges = edge_map(&image);
     let jpeg = encode_edge_map(&edges).map_err(|e| ItemError::new(item, Stage::Process, e))?;
+    // A job that started before Ctrl-C finishes its work, but writes
+    // nothing after it.
+    let _step = job
+        .cancel
+        .step()
+        .ok_or_else(|| interrupted(item, Stage::Process))?;
     let saved = write_atomic(&job.processed, &processed_name(item.index), &jpeg)
         .map_err(|e| ItemError::new(item, Stage::Process, e))?;
     job.progress.processed(item.index);

@@ -117,10 +117,18 @@ fn table(out: &mut String, run: &Run, rows: &[Comparison]) {
         let t = row.timings;
         let _ = write!(
             out,
-            "<tr data-variant=\"{}\"><td class=\"text\"><a href=\"#variant-{}\">{}</a></td>",
+            "<tr data-variant=\"{}\"><td class=\"text\"><a href=\"#variant-{}\">{}</a>{}</td>",
             esc(&row.variant),
             slug(&row.variant),
-            esc(&row.variant)
+            esc(&row.variant),
+            // Ctrl-C stopped it: its figures are those of what it finished.
+            match row.interrupted {
+                Some(i) => format!(
+                    " <span class=\"interrupted\">interrupted ({} of {} downloaded)</span>",
+                    i.downloaded, i.images
+                ),
+                None => String::new(),
+            }
         );
         for d in [t.download, t.process, t.total] {
             num_cell(out, &secs(d), d.as_nanos());
