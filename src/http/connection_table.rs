@@ -9,11 +9,18 @@
 //!
 //! - **The cap.** A connection accepted while [`max`](ConnectionTable::new)
 //!   connections are open takes the place of the one idle longest, which is
-//!   closed (its task is aborted, which drops its socket). If none is idle,
-//!   the server waits with the new connection in hand until one ends or goes
-//!   idle, and accepts nothing more meanwhile (later clients wait in the
-//!   kernel's backlog). So at most `max` connections are served, plus the
-//!   one waiting for room.
+//!   closed (its task is aborted, which drops its socket). Only a connection
+//!   that had its chance may be closed this way: one that has answered a
+//!   request and waits for the next, or one that has sent nothing for the
+//!   pressure timeout since it was accepted. A connection accepted a moment
+//!   ago, whose request is perhaps already in its socket but not yet read,
+//!   is never closed to make room for the next one (a burst of clients
+//!   larger than the cap would otherwise see the newest arrivals cut off
+//!   the ones before them). If no connection may be closed, the server waits
+//!   with the new connection in hand until one ends, goes idle, or runs out
+//!   of its chance, and accepts nothing more meanwhile (later clients wait
+//!   in the kernel's backlog). So at most `max` connections are served,
+//!   plus the one waiting for room.
 //! - **Pressure.** While more than three quarters of `max` are open, a
 //!   connection idle longer than the pressure timeout is closed, the one
 //!   idle longest first, until the pressure is off. The server looks again
@@ -40,9 +47,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::server::ServerStats;
+use crate::combine::select;
 use crate::sync::Notify;
 use crate::task::AbortHandle;
-use crate::time::Instant;
+use crate::time::{Instant, sleep_until};
 
 /// The open connections of one server loop. See the [module docs](self).
 #[derive(Debug)]
@@ -70,6 +78,8 @@ struct Entry {
     /// Since when the connection waits for a request head; `None` while it
     /// handles a request.
     idle_since: Option<Instant>,
+    /// It has had a request to answer (so, idle, it waits for another).
+    served: bool,
 }
 
 /// What the accepting loop should watch, besides the listener, after a
@@ -101,6 +111,50 @@ impl Table {
             .filter_map(|(id, entry)| entry.idle_since.map(|since| (*id, since)))
             .min_by_key(|(id, since)| (*since, *id))
     }
+
+    /// What the cap may do at `now`: close the connection idle longest
+    /// among those that had their chance (served before, or silent for the
+    /// pressure timeout since they were accepted), or else wait.
+    fn make_room(&self, now: Instant) -> Room {
+        let mut best: Option<(Instant, u64)> = None;
+        let mut next_chance: Option<Instant> = None;
+        for (id, entry) in &self.open {
+            let (Some(_), Some(since)) = (&entry.abort, entry.idle_since) else {
+                continue;
+            };
+            let chance_ends = if entry.served {
+                Some(since)
+            } else {
+                // A timeout too long to add never runs out.
+                since.checked_add(self.pressure_idle_timeout)
+            };
+            match chance_ends {
+                Some(at) if at <= now => {
+                    if best.is_none_or(|b| (since, *id) < b) {
+                        best = Some((since, *id));
+                    }
+                }
+                Some(at) => next_chance = Some(next_chance.map_or(at, |t| t.min(at))),
+                None => {}
+            }
+        }
+        match (best, next_chance) {
+            (Some((_, id)), _) => Room::Close(id),
+            (None, Some(at)) => Room::WaitUntil(at),
+            (None, None) => Room::WaitForChange,
+        }
+    }
+}
+
+/// What [`Table::make_room`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Room {
+    /// Close this connection.
+    Close(u64),
+    /// Nothing may be closed before this instant (or a change).
+    WaitUntil(Instant),
+    /// Nothing may be closed until a connection ends or goes idle.
+    WaitForChange,
 }
 
 impl ConnectionTable {
@@ -124,31 +178,37 @@ impl ConnectionTable {
     }
 
     /// Waits until one more connection may be served: at once below the
-    /// cap; at the cap, after closing the connection idle longest, or, if
-    /// none is idle, once one ends or goes idle.
+    /// cap; at the cap, after closing the connection idle longest among
+    /// those that had their chance (see the [module docs](self)), or, if
+    /// there is none, once one ends, goes idle or runs out of its chance.
     ///
-    /// Returns `Pending` only at the cap with every connection busy; a
-    /// connection task ending or going idle wakes it. Cancel safe: it
+    /// Returns `Pending` only at the cap with no connection to close; a
+    /// connection task ending or going idle wakes it, and so does the timer
+    /// of the first silent connection's chance. Cancel safe: it
     /// changes nothing but the connection it closes.
     pub(crate) async fn room(&self) {
         loop {
             // Made before looking, so that a change in between is not lost
             // (a `notify_one` with nobody waiting is kept as a permit).
             let changed = self.changed.notified();
-            let closing = {
+            let room = {
                 let mut table = self.table.borrow_mut();
                 if table.open.len() < table.max {
                     return;
                 }
-                table
-                    .idle_longest()
-                    .and_then(|(id, _)| table.open.remove(&id))
+                match table.make_room(Instant::now()) {
+                    Room::Close(id) => table.open.remove(&id).map(Ok),
+                    wait => Some(Err(wait)),
+                }
             };
-            if let Some(entry) = closing {
-                self.closed_idle(entry);
-                return;
+            match room {
+                Some(Ok(entry)) => {
+                    self.closed_idle(entry);
+                    return;
+                }
+                Some(Err(Room::WaitUntil(at))) => drop(select(sleep_until(at), changed).await),
+                _ => changed.await,
             }
-            changed.await;
         }
     }
 
@@ -164,6 +224,7 @@ impl ConnectionTable {
             Entry {
                 abort: None,
                 idle_since: Some(Instant::now()),
+                served: false,
             },
         );
         self.stats.open.fetch_add(1, Ordering::SeqCst);
@@ -260,6 +321,7 @@ impl Slot {
     pub(crate) fn busy(&self) {
         if let Some(entry) = self.table.table.borrow_mut().open.get_mut(&self.id) {
             entry.idle_since = None;
+            entry.served = true;
         }
     }
 }
@@ -294,6 +356,7 @@ mod tests {
                     Entry {
                         abort: None,
                         idle_since: None,
+                        served: false,
                     },
                 );
             }

@@ -17,7 +17,7 @@
 //! | a request body (`Content-Length` above 0, or `Transfer-Encoding`) | `400` (or `405` for other methods), then closes without reading the body |
 //! | nothing for [`ServerConfig::idle_timeout`] while a head is due | closes without a word |
 //! | `Connection: close`, or HTTP/1.0 without `Connection: keep-alive` | the response, then closes |
-//! | a new connection while [`ServerConfig::max_connections`] are open | the connection idle longest is closed to make room; if none is idle, the new one waits until one is |
+//! | a new connection while [`ServerConfig::max_connections`] are open | the connection idle longest is closed to make room, if it has answered a request before or has sent nothing for `pressure_idle_timeout`; otherwise the new one waits until one may be closed |
 //! | nothing, while more than three quarters of `max_connections` are open | closes after [`ServerConfig::pressure_idle_timeout`] (the idle longest first, until the pressure is off) |
 //!
 //! Keep-alive is HTTP/1.1's default. Requests pipelined on one connection are
@@ -27,7 +27,9 @@
 //!
 //! A connection is *idle* while it waits for a request head: after it was
 //! accepted, and after each response. Only idle connections are closed to
-//! make room; a connection answering a request is never cut off for another.
+//! make room; a connection answering a request is never cut off for another,
+//! nor is one accepted a moment ago whose request may be in its socket,
+//! unread.
 //! (`connection_table.rs` keeps the count and applies both rules.)
 //!
 //! Simplified on purpose: no chunked bodies, no `Date` header, and the
