@@ -129,11 +129,10 @@ impl Table {
                 since.checked_add(self.pressure_idle_timeout)
             };
             match chance_ends {
-                Some(at) if at <= now => {
-                    if best.is_none_or(|b| (since, *id) < b) {
-                        best = Some((since, *id));
-                    }
+                Some(at) if at <= now && best.is_none_or(|b| (since, *id) < b) => {
+                    best = Some((since, *id));
                 }
+                Some(at) if at <= now => {}
                 Some(at) => next_chance = Some(next_chance.map_or(at, |t| t.min(at))),
                 None => {}
             }
