@@ -96,17 +96,33 @@ fn every_quoted_excerpt_matches_its_file() {
             }
         }
     }
-    assert!(checked >= 5, "only {checked} excerpts found: the pipeline chapter has five");
+    assert!(
+        checked >= 5,
+        "only {checked} excerpts found: the pipeline chapter has five"
+    );
     assert!(stale.is_empty(), "stale excerpts:\n{}", stale.join("\n"));
 }
 
 #[test]
 fn the_excerpt_check_folds_whitespace_and_skips_comments() {
-    let file = "fn run() {\n    let x = f(\n        1,\n    );\n    // why\n    g(x); // and how\n}\n";
-    assert_eq!(excerpt_mismatch(&["let x = f(1,);", "// ...", "g(x);"], file), None);
-    assert!(excerpt_mismatch(&["g(x);", "let x = f(1,);"], file).is_some(), "order");
-    assert!(excerpt_mismatch(&["let x = f(2,);"], file).is_some(), "a changed line");
-    assert_eq!(quoted_file("// examples/pipeline_sync.rs"), Some("examples/pipeline_sync.rs"));
+    let file =
+        "fn run() {\n    let x = f(\n        1,\n    );\n    // why\n    g(x); // and how\n}\n";
+    assert_eq!(
+        excerpt_mismatch(&["let x = f(1,);", "// ...", "g(x);"], file),
+        None
+    );
+    assert!(
+        excerpt_mismatch(&["g(x);", "let x = f(1,);"], file).is_some(),
+        "order"
+    );
+    assert!(
+        excerpt_mismatch(&["let x = f(2,);"], file).is_some(),
+        "a changed line"
+    );
+    assert_eq!(
+        quoted_file("// examples/pipeline_sync.rs"),
+        Some("examples/pipeline_sync.rs")
+    );
     assert_eq!(quoted_file("// a comment"), None);
 }
 
@@ -273,7 +289,9 @@ fn items<'a>(body: &[&'a str], first_line: usize) -> Vec<Item<'a>> {
     let mut out = Vec::new();
     for item in split_items(&lines) {
         let Some(key) = item_key(&item) else { continue };
-        let open = item.iter().position(|line| line.code.trim_end().ends_with('{'));
+        let open = item
+            .iter()
+            .position(|line| line.code.trim_end().ends_with('{'));
         let is_impl = key.starts_with("impl");
         match open {
             Some(open) if is_impl && item.len() > open + 2 => {
@@ -338,7 +356,10 @@ fn restatements_that_differ() -> (Vec<String>, usize) {
 #[test]
 fn every_restated_executor_matches_the_chapter_that_introduced_it() {
     let (differ, restated) = restatements_that_differ();
-    assert!(restated > 200, "only {restated} restated items found: is the parser blind?");
+    assert!(
+        restated > 200,
+        "only {restated} restated items found: is the parser blind?"
+    );
     assert!(
         differ.is_empty(),
         "hidden restatements that drifted:\n{}",
@@ -366,8 +387,16 @@ fn items_are_split_as_rust_reads_them() {
     let keys: Vec<&str> = items.iter().map(|item| item.key.as_str()).collect();
     assert_eq!(
         keys,
-        ["struct Shared", "impl Executor / fn tick", "impl Executor / fn run"]
+        [
+            "struct Shared",
+            "impl Executor / fn tick",
+            "impl Executor / fn run"
+        ]
     );
     assert!(items.iter().all(Item::hidden));
-    assert_eq!(items[1].lines.len(), 5, "the doc comment, the body, the closing brace");
+    assert_eq!(
+        items[1].lines.len(),
+        5,
+        "the doc comment, the body, the closing brace"
+    );
 }

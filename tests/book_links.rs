@@ -88,7 +88,10 @@ fn heading_ids_follow_mdbook() {
         "offloading-again"
     );
     // mdBook keeps the dash of a space before a dropped symbol.
-    assert_eq!(heading_id("Signals and processes †"), "signals-and-processes-");
+    assert_eq!(
+        heading_id("Signals and processes †"),
+        "signals-and-processes-"
+    );
 }
 
 #[test]
@@ -130,7 +133,10 @@ fn every_link_between_chapters_and_every_picture_exists() {
             }
         }
     }
-    assert!(checked > 40, "only {checked} links found: is the parser blind?");
+    assert!(
+        checked > 40,
+        "only {checked} links found: is the parser blind?"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
@@ -189,7 +195,10 @@ fn every_path_of_the_repo_the_book_names_exists() {
             }
         }
     }
-    assert!(checked > 50, "only {checked} paths found: is the parser blind?");
+    assert!(
+        checked > 50,
+        "only {checked} paths found: is the parser blind?"
+    );
     assert!(
         missing.is_empty(),
         "paths the book names that do not exist:\n{}",
@@ -204,7 +213,11 @@ fn the_path_finder_reads_paths_as_the_book_writes_them() {
     let paths: Vec<String> = repo_paths(text).into_iter().map(|(_, path)| path).collect();
     assert_eq!(
         paths,
-        ["src/task/state.rs", "examples/unheard.rs", "examples/pipeline_*.rs"]
+        [
+            "src/task/state.rs",
+            "examples/unheard.rs",
+            "examples/pipeline_*.rs"
+        ]
     );
     assert!(exists("examples/pipeline_*.rs"));
     assert!(!exists("examples/pipeline_*.py"));
@@ -223,7 +236,10 @@ fn every_chapter_is_in_the_summary_and_runs_as_doctests() {
     }
     let mut unlisted: Vec<_> = on_disk.difference(&listed).collect();
     unlisted.sort();
-    assert!(unlisted.is_empty(), "chapters missing from SUMMARY.md: {unlisted:?}");
+    assert!(
+        unlisted.is_empty(),
+        "chapters missing from SUMMARY.md: {unlisted:?}"
+    );
 
     let lib = read(&repo().join("src/lib.rs"));
     let mut not_tested: Vec<_> = listed

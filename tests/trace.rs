@@ -874,7 +874,11 @@ fn the_book_timelines_render() {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("the image folder can be made");
             std::fs::write(dir.join(name), &svg).expect("the image can be written");
-        } else if std::fs::read_to_string(committed.join(name)).ok().as_deref() != Some(&svg) {
+        } else if std::fs::read_to_string(committed.join(name))
+            .ok()
+            .as_deref()
+            != Some(&svg)
+        {
             stale.push(name);
         }
     }
