@@ -837,8 +837,28 @@ fn book_timelines() -> Vec<(&'static str, String)> {
 /// the test writes instead of comparing). The real-clock pictures of the
 /// book (`example3-real-time.svg`, `pipeline-*.svg`) are measurements, made
 /// by the commands their chapters give, and are not compared.
+///
+/// Task ids are unique in the process, so the tests running beside this one
+/// would shift the ids the pictures show; the test therefore runs itself
+/// again, alone, in a process of its own, and draws there.
 #[test]
 fn the_book_timelines_render() {
+    const ALONE: &str = "EVLOOP_BOOK_TIMELINES_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let this_test = std::env::current_exe().expect("the test binary knows its path");
+        let run = std::process::Command::new(this_test)
+            .args(["the_book_timelines_render", "--exact", "--test-threads=1"])
+            .env(ALONE, "1")
+            .output()
+            .expect("the test binary runs again");
+        assert!(
+            run.status.success(),
+            "the book's timelines, drawn alone:\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        return;
+    }
     let out = std::env::var_os("EVLOOP_WRITE_BOOK_IMAGES");
     let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/img");
     let mut stale = Vec::new();
