@@ -170,10 +170,16 @@ pub mod book {
     pub mod tasks_and_the_run_queue {}
     #[doc = include_str!("../book/src/join-handles.md")]
     pub mod join_handles {}
+    #[doc = include_str!("../book/src/panics-and-task-states.md")]
+    pub mod panics_and_task_states {}
     #[doc = include_str!("../book/src/time.md")]
     pub mod time {}
+    #[doc = include_str!("../book/src/paused-clock.md")]
+    pub mod paused_clock {}
     #[doc = include_str!("../book/src/blocking-the-loop.md")]
     pub mod blocking_the_loop {}
+    #[doc = include_str!("../book/src/what-to-do-instead.md")]
+    pub mod what_to_do_instead {}
     #[doc = include_str!("../book/src/reactor.md")]
     pub mod reactor {}
     #[doc = include_str!("../book/src/sockets.md")]

@@ -825,12 +825,43 @@ fn book_timelines() -> Vec<(&'static str, String)> {
 }
 
 #[cfg(feature = "render")]
-/// Renders the book's timelines and checks they parse. With
-/// `EVLOOP_WRITE_BOOK_IMAGES=book/src/img` it also writes them there: that
-/// is how the chapter's pictures are made.
+/// Renders the book's paused-clock timelines, checks they parse, and checks
+/// that the pictures committed in `book/src/img/` are exactly what the code
+/// draws today. To redraw them after a change to the drawing or to a lesson:
+///
+/// ```text
+/// EVLOOP_WRITE_BOOK_IMAGES=book/src/img cargo test --test trace the_book_timelines_render
+/// ```
+///
+/// (the variable names the folder the pictures are written to; with it set,
+/// the test writes instead of comparing). The real-clock pictures of the
+/// book (`example3-real-time.svg`, `pipeline-*.svg`) are measurements, made
+/// by the commands their chapters give, and are not compared.
+///
+/// Task ids are unique in the process, so the tests running beside this one
+/// would shift the ids the pictures show; the test therefore runs itself
+/// again, alone, in a process of its own, and draws there.
 #[test]
 fn the_book_timelines_render() {
+    const ALONE: &str = "EVLOOP_BOOK_TIMELINES_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let this_test = std::env::current_exe().expect("the test binary knows its path");
+        let run = std::process::Command::new(this_test)
+            .args(["the_book_timelines_render", "--exact", "--test-threads=1"])
+            .env(ALONE, "1")
+            .output()
+            .expect("the test binary runs again");
+        assert!(
+            run.status.success(),
+            "the book's timelines, drawn alone:\n{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        return;
+    }
     let out = std::env::var_os("EVLOOP_WRITE_BOOK_IMAGES");
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/img");
+    let mut stale = Vec::new();
     for (name, svg) in book_timelines() {
         let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
         let rows = doc
@@ -863,6 +894,19 @@ fn the_book_timelines_render() {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("the image folder can be made");
             std::fs::write(dir.join(name), &svg).expect("the image can be written");
+        } else if std::fs::read_to_string(committed.join(name))
+            .ok()
+            .as_deref()
+            != Some(&svg)
+        {
+            stale.push(name);
         }
     }
+    assert!(
+        stale.is_empty(),
+        "book/src/img/{{{}}} differ from what the code draws today (or are missing); redraw \
+         them with `EVLOOP_WRITE_BOOK_IMAGES=book/src/img cargo test --test trace \
+         the_book_timelines_render` and look at the pictures before committing them",
+        stale.join(",")
+    );
 }
