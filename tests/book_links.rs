@@ -18,6 +18,10 @@ const NOT_IN_THE_REPO: &[(&str, &str)] = &[
         "gather-and-taskgroup.md asks the reader to make it",
     ),
     (
+        "examples/interrupt.rs",
+        "toolbox.md's Try it asks the reader to make it",
+    ),
+    (
         "tests/NAME.rs",
         "introduction.md: a placeholder for any test file",
     ),
