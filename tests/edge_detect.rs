@@ -261,3 +261,81 @@ fn count_white_counts_only_pure_white() {
     img.put_pixel(2, 0, Rgb([254, 255, 255]));
     assert_eq!(count_white(&img), 2);
 }
+
+/// The detector as it was before its passes were laid out byte by byte
+/// (pixel by pixel over two rows of per-byte differences): the new one must
+/// draw the very same maps.
+fn previous_detector(img: &RgbImage) -> RgbImage {
+    let sum3 = |d: &[u8]| u32::from(d[0]) + u32::from(d[1]) + u32::from(d[2]);
+    let shade = |mean: u32| if mean > THRESHOLD { WHITE.0 } else { BLACK.0 };
+    let (width, height) = img.dimensions();
+    let mut out = RgbImage::new(width, height);
+    if width == 0 || height == 0 {
+        return out;
+    }
+    let row_len = width as usize * 3;
+    let src: &[u8] = img.as_raw();
+    let dst: &mut [u8] = &mut out;
+    let mut right = vec![0u8; row_len];
+    let mut down = vec![0u8; row_len];
+    for (y, out_row) in dst.chunks_exact_mut(row_len).enumerate() {
+        let row = &src[y * row_len..(y + 1) * row_len];
+        for ((d, x), r) in right.iter_mut().zip(row).zip(&row[3..]) {
+            *d = x.abs_diff(*r);
+        }
+        let (out_body, out_last) = out_row.split_at_mut(row_len - 3);
+        if let Some(below) = src.get((y + 1) * row_len..(y + 2) * row_len) {
+            for ((d, x), b) in down.iter_mut().zip(row).zip(below) {
+                *d = x.abs_diff(*b);
+            }
+            for ((o, r), d) in out_body
+                .chunks_exact_mut(3)
+                .zip(right.chunks_exact(3))
+                .zip(down.chunks_exact(3))
+            {
+                o.copy_from_slice(&shade((sum3(r) + sum3(d)) / 2));
+            }
+            out_last.copy_from_slice(&shade(sum3(&down[row_len - 3..])));
+        } else {
+            for (o, r) in out_body.chunks_exact_mut(3).zip(right.chunks_exact(3)) {
+                o.copy_from_slice(&shade(sum3(r)));
+            }
+            out_last.copy_from_slice(&BLACK.0);
+        }
+    }
+    out
+}
+
+#[test]
+fn photos_give_the_same_map_as_the_previous_detector() {
+    // Several photos, sizes whose rows are and are not a multiple of 16 or
+    // 32 bytes, so that the vector loops' remainders are exercised.
+    for (k, (w, h)) in [(320, 180), (641, 359), (97, 61), (1, 40), (40, 1), (2, 2)]
+        .into_iter()
+        .enumerate()
+    {
+        let img = photo(k as u32 + 1, w, h);
+        assert_eq!(
+            edge_map(&img),
+            previous_detector(&img),
+            "photo {} at {w}x{h}",
+            k + 1
+        );
+    }
+}
+
+#[test]
+fn sums_near_the_saturation_point_match_the_naive_reference() {
+    // The passes add the differences with saturation at 255: steps around
+    // the limits and far above them must still give the tutorial's answer.
+    for seed in 0..20 {
+        for (lo, hi) in [(0, 25), (0, 70), (120, 255), (0, 255)] {
+            let img = random_image(1000 + seed, 23, 11, lo, hi);
+            assert_eq!(
+                edge_map(&img),
+                naive_reference(&img),
+                "seed {seed}, {lo}..={hi}"
+            );
+        }
+    }
+}

@@ -366,7 +366,7 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
     header_limits.max_image_height = None;
     let mut header = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
     header.limits(header_limits);
-    let decoder = header
+    let mut decoder = header
         .into_decoder()
         .map_err(|source| decoder_error(format, source))?;
     let (width, height) = decoder.dimensions();
@@ -384,7 +384,6 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
         ColorType::Rgb8 => rgb8,
         _ => decoder.total_bytes().saturating_add(rgb8),
     };
-    drop(decoder);
     if needed > limits.max_alloc_bytes {
         return Err(DecodeError::TooMuchMemory {
             format,
@@ -395,10 +394,16 @@ pub fn decode_jpeg(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decod
         });
     }
 
-    // 2. Decode for real, under the full limits.
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
-    reader.limits(limits.to_image_limits());
-    match reader.decode() {
+    // 2. Decode for real, with the same decoder (the bytes are copied and
+    //    the header parsed once), under the full limits, as
+    //    `ImageReader::decode` does it.
+    let decoded = (|| {
+        let mut full = limits.to_image_limits();
+        full.reserve(decoder.total_bytes())?;
+        decoder.set_limits(full)?;
+        image::DynamicImage::from_decoder(decoder)
+    })();
+    match decoded {
         Ok(image::DynamicImage::ImageRgb8(rgb)) => Ok(rgb),
         Ok(other) => Ok(other.into_rgb8()),
         Err(source) => Err(decoder_error(format, source)),

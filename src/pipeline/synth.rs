@@ -16,7 +16,7 @@
 //! smaller picture shows the same scene; grain and foliage stay per-pixel.
 
 use image::RgbImage;
-use image::codecs::jpeg::JpegEncoder;
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// The JPEG quality of [`photo_jpeg`], the same as the Python reference server's.
 pub const JPEG_QUALITY: u8 = 80;
@@ -139,9 +139,16 @@ pub fn photo(index: u32, width: u32, height: u32) -> RgbImage {
 /// ```
 pub fn photo_jpeg(index: u32, width: u32, height: u32) -> Vec<u8> {
     let img = photo(index, width.clamp(1, 65_535), height.clamp(1, 65_535));
+    let (width, height) = (
+        u16::try_from(img.width()).expect("clamped to 1..=65535"),
+        u16::try_from(img.height()).expect("clamped to 1..=65535"),
+    );
     let mut out = Vec::with_capacity(img.len() / 12);
-    JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-        .encode_image(&img)
+    let mut encoder = Encoder::new(&mut out, JPEG_QUALITY);
+    // Every channel at full resolution, as the photos have always been.
+    encoder.set_sampling_factor(SamplingFactor::F_1_1);
+    encoder
+        .encode(img.as_raw(), width, height, ColorType::Rgb)
         .expect("an RGB8 image with sides in 1..=65535 encodes as JPEG into a Vec");
     out
 }
