@@ -24,6 +24,11 @@ impl Clock {
         }
     }
 
+    /// The instant the clock started from (the paused clock's zero).
+    pub(crate) fn base(&self) -> Instant {
+        self.base
+    }
+
     /// Whether this is the paused (virtual) clock.
     pub(crate) fn is_paused(&self) -> bool {
         self.paused

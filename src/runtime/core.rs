@@ -136,7 +136,7 @@ impl Core {
             last_yielder: std::cell::Cell::new(None),
             yield_only_ticks: std::cell::Cell::new(0),
             spin_warned: std::cell::Cell::new(false),
-            timers: RefCell::new(Timers::default()),
+            timers: RefCell::new(Timers::new(clock.base())),
             clock,
             driver,
             config,
