@@ -13,14 +13,18 @@ pub(crate) struct Clock {
     paused: bool,
     base: Instant,
     offset: Cell<Duration>,
+    /// The real clock's latest reading by [`now`](Clock::now).
+    recent: Cell<Instant>,
 }
 
 impl Clock {
     pub(crate) fn new(paused: bool) -> Clock {
+        let base = Instant::now();
         Clock {
             paused,
-            base: Instant::now(),
+            base,
             offset: Cell::new(Duration::ZERO),
+            recent: Cell::new(base),
         }
     }
 
@@ -39,7 +43,25 @@ impl Clock {
         if self.paused {
             self.base + self.offset.get()
         } else {
-            Instant::now()
+            let now = Instant::now();
+            self.recent.set(now);
+            now
+        }
+    }
+
+    /// The latest reading of [`now`](Clock::now), without reading the clock
+    /// again: at most the current time, and on the real clock no older than
+    /// this tick's timer check, which reads it every tick. On the paused
+    /// clock it is the current time exactly.
+    ///
+    /// For answers that are safe either way: "the deadline has passed" (if
+    /// it passed by this reading, it has passed now), never "the deadline is
+    /// still ahead".
+    pub(crate) fn recent(&self) -> Instant {
+        if self.paused {
+            self.base + self.offset.get()
+        } else {
+            self.recent.get()
         }
     }
 

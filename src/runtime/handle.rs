@@ -72,6 +72,13 @@ impl<'a> Handle<'a> {
         self.core.clock.now()
     }
 
+    /// The loop's latest clock reading, at most the current time (see
+    /// `Clock::recent`): cheaper than [`now`](Handle::now), and enough to
+    /// tell that a deadline has passed.
+    pub(crate) fn recent(self) -> Instant {
+        self.core.clock.recent()
+    }
+
     /// Whether the clock is the paused (virtual) one.
     pub(crate) fn clock_is_paused(self) -> bool {
         self.core.clock.is_paused()
