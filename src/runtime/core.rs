@@ -250,6 +250,7 @@ impl Core {
         outcome
     }
 
+    #[inline(never)]
     fn check_slow(&self, took: Duration, task: Option<&Task>) {
         let Some(threshold) = self.config.slow_poll_threshold else {
             return;
@@ -303,9 +304,14 @@ impl Core {
             }
             self.polling.set(None);
             if let Some(start) = last {
+                // The coarse clock moves every few milliseconds: most polls
+                // see the same reading, took nothing measurable, and skip
+                // the check.
                 let now = self.clock.stamp();
-                self.check_slow(now.saturating_sub(start), Some(&task));
-                last = Some(now);
+                if now != start {
+                    self.check_slow(now.saturating_sub(start), Some(&task));
+                    last = Some(now);
+                }
             }
             drop(task);
         }
