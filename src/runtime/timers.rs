@@ -10,8 +10,7 @@
 //! the deadline as nanoseconds since the loop's clock base (a `u64`, not a
 //! 16-byte `Instant`), so it shrinks from 40 to 24 bytes, and a node's four
 //! children share one or two cache lines, so the heap is half as deep for
-//! about the same number of comparisons. On the `timers-100k` row this cut
-//! the total time by about a quarter.
+//! about the same number of comparisons.
 //!
 //! Timers due at the same nanosecond fire in the order they were armed: the
 //! heap orders by (deadline, arming number).
