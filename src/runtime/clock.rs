@@ -65,14 +65,17 @@ impl Clock {
         }
     }
 
-    /// A cheap timestamp for measuring how long a poll took: the virtual
-    /// clock when paused (exact), else the kernel's coarse monotonic clock
-    /// (a few nanoseconds to read, a few milliseconds of resolution, which is
-    /// plenty against a 100 ms threshold). Reading the precise clock around
-    /// every poll would double the cost of a `yield_now` round trip.
-    pub(crate) fn stamp(&self) -> Duration {
+    /// A cheap timestamp in nanoseconds for measuring how long a poll took:
+    /// the virtual clock when paused (exact), else the kernel's coarse
+    /// monotonic clock (a few nanoseconds to read, a few milliseconds of
+    /// resolution, which is plenty against a 100 ms threshold). Reading the
+    /// precise clock around every poll would double the cost of a
+    /// `yield_now` round trip. A plain `u64`, not a `Duration`: the loop
+    /// compares two stamps after every poll, and a `Duration` costs a
+    /// normalisation to make and two fields to compare.
+    pub(crate) fn stamp(&self) -> u64 {
         if self.paused {
-            self.offset.get()
+            nanos(self.offset.get())
         } else {
             coarse_now()
         }
@@ -97,15 +100,22 @@ impl Clock {
     }
 }
 
+/// `d` in nanoseconds, saturating (at about 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 #[cfg(target_os = "linux")]
-fn coarse_now() -> Duration {
+fn coarse_now() -> u64 {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn coarse_now() -> Duration {
+fn coarse_now() -> u64 {
     use std::sync::OnceLock;
     static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed()
+    nanos(START.get_or_init(Instant::now).elapsed())
 }

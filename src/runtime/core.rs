@@ -211,7 +211,7 @@ impl Core {
                 }
                 if let Some(start) = start {
                     let took = self.clock.stamp().saturating_sub(start);
-                    self.check_slow(took, None);
+                    self.check_slow(Duration::from_nanos(took), None);
                 }
                 if let Poll::Ready(out) = polled {
                     return out;
@@ -309,7 +309,7 @@ impl Core {
                 // the check.
                 let now = self.clock.stamp();
                 if now != start {
-                    self.check_slow(now.saturating_sub(start), Some(&task));
+                    self.check_slow(Duration::from_nanos(now.saturating_sub(start)), Some(&task));
                     last = Some(now);
                 }
             }
