@@ -528,3 +528,48 @@ fn a_task_woken_by_its_timer_runs_ahead_of_the_queue() {
         );
     });
 }
+
+/// A sleep polled again and again before its deadline (here by a task that
+/// polls it by hand every turn, waking itself in between) stays pending and
+/// still completes exactly at its deadline on the paused clock (the re-poll
+/// path that trusts the armed timer instead of reading the clock); a sleep
+/// whose deadline the clock has passed completes on its next poll.
+#[test]
+fn a_sleep_polled_before_its_deadline_stays_pending_and_fires_exactly() {
+    watchdog(LIMIT, || {
+        let rt = common::paused();
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut nap = std::pin::pin!(sleep(ms(30)));
+            let mut polls = 0u32;
+            poll_fn(|cx| {
+                polls += 1;
+                match nap.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(()),
+                    Poll::Pending => {
+                        // Ask to be polled again next tick, as a select
+                        // whose other branch is busy would.
+                        if polls < 50 {
+                            cx.waker().wake_by_ref();
+                        }
+                        Poll::Pending
+                    }
+                }
+            })
+            .await;
+            assert_eq!(start.elapsed(), ms(30), "exactly at the deadline");
+            assert!(polls >= 50, "polled {polls} times while pending");
+
+            // A deadline passed by a blocking call: ready at the next poll.
+            let mut late = std::pin::pin!(sleep(ms(5)));
+            assert!(futures_poll_once(late.as_mut()).await.is_pending());
+            sleep_blocking(ms(10));
+            assert!(futures_poll_once(late.as_mut()).await.is_ready());
+        });
+    });
+}
+
+/// Polls `fut` once, with the task's waker.
+async fn futures_poll_once<F: std::future::Future + Unpin>(mut fut: F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut fut).poll(cx))).await
+}

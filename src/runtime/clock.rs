@@ -13,15 +13,24 @@ pub(crate) struct Clock {
     paused: bool,
     base: Instant,
     offset: Cell<Duration>,
+    /// The real clock's latest reading by [`now`](Clock::now).
+    recent: Cell<Instant>,
 }
 
 impl Clock {
     pub(crate) fn new(paused: bool) -> Clock {
+        let base = Instant::now();
         Clock {
             paused,
-            base: Instant::now(),
+            base,
             offset: Cell::new(Duration::ZERO),
+            recent: Cell::new(base),
         }
+    }
+
+    /// The instant the clock started from (the paused clock's zero).
+    pub(crate) fn base(&self) -> Instant {
+        self.base
     }
 
     /// Whether this is the paused (virtual) clock.
@@ -34,18 +43,39 @@ impl Clock {
         if self.paused {
             self.base + self.offset.get()
         } else {
-            Instant::now()
+            let now = Instant::now();
+            self.recent.set(now);
+            now
         }
     }
 
-    /// A cheap timestamp for measuring how long a poll took: the virtual
-    /// clock when paused (exact), else the kernel's coarse monotonic clock
-    /// (a few nanoseconds to read, a few milliseconds of resolution, which is
-    /// plenty against a 100 ms threshold). Reading the precise clock around
-    /// every poll would double the cost of a `yield_now` round trip.
-    pub(crate) fn stamp(&self) -> Duration {
+    /// The latest reading of [`now`](Clock::now), without reading the clock
+    /// again: at most the current time, and on the real clock no older than
+    /// this tick's timer check, which reads it every tick. On the paused
+    /// clock it is the current time exactly.
+    ///
+    /// For answers that are safe either way: "the deadline has passed" (if
+    /// it passed by this reading, it has passed now), never "the deadline is
+    /// still ahead".
+    pub(crate) fn recent(&self) -> Instant {
         if self.paused {
-            self.offset.get()
+            self.base + self.offset.get()
+        } else {
+            self.recent.get()
+        }
+    }
+
+    /// A cheap timestamp in nanoseconds for measuring how long a poll took:
+    /// the virtual clock when paused (exact), else the kernel's coarse
+    /// monotonic clock (a few nanoseconds to read, a few milliseconds of
+    /// resolution, which is plenty against a 100 ms threshold). Reading the
+    /// precise clock around every poll would double the cost of a
+    /// `yield_now` round trip. A plain `u64`, not a `Duration`: the loop
+    /// compares two stamps after every poll, and a `Duration` costs a
+    /// normalisation to make and two fields to compare.
+    pub(crate) fn stamp(&self) -> u64 {
+        if self.paused {
+            nanos(self.offset.get())
         } else {
             coarse_now()
         }
@@ -70,15 +100,22 @@ impl Clock {
     }
 }
 
+/// `d` in nanoseconds, saturating (at about 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 #[cfg(target_os = "linux")]
-fn coarse_now() -> Duration {
+fn coarse_now() -> u64 {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn coarse_now() -> Duration {
+fn coarse_now() -> u64 {
     use std::sync::OnceLock;
     static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed()
+    nanos(START.get_or_init(Instant::now).elapsed())
 }

@@ -136,7 +136,7 @@ impl Core {
             last_yielder: std::cell::Cell::new(None),
             yield_only_ticks: std::cell::Cell::new(0),
             spin_warned: std::cell::Cell::new(false),
-            timers: RefCell::new(Timers::default()),
+            timers: RefCell::new(Timers::new(clock.base())),
             clock,
             driver,
             config,
@@ -211,7 +211,7 @@ impl Core {
                 }
                 if let Some(start) = start {
                     let took = self.clock.stamp().saturating_sub(start);
-                    self.check_slow(took, None);
+                    self.check_slow(Duration::from_nanos(took), None);
                 }
                 if let Poll::Ready(out) = polled {
                     return out;
@@ -250,6 +250,7 @@ impl Core {
         outcome
     }
 
+    #[inline(never)]
     fn check_slow(&self, took: Duration, task: Option<&Task>) {
         let Some(threshold) = self.config.slow_poll_threshold else {
             return;
@@ -303,9 +304,14 @@ impl Core {
             }
             self.polling.set(None);
             if let Some(start) = last {
+                // The coarse clock moves every few milliseconds: most polls
+                // see the same reading, took nothing measurable, and skip
+                // the check.
                 let now = self.clock.stamp();
-                self.check_slow(now.saturating_sub(start), Some(&task));
-                last = Some(now);
+                if now != start {
+                    self.check_slow(Duration::from_nanos(now.saturating_sub(start)), Some(&task));
+                    last = Some(now);
+                }
             }
             drop(task);
         }

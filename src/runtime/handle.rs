@@ -42,22 +42,11 @@ pub(crate) fn in_runtime() -> bool {
     with_current(|_| ()).is_some()
 }
 
-/// Which loop something belongs to (a timer, a pool job): compared by
-/// identity, and kept across threads.
-#[derive(Clone)]
-pub(crate) struct LoopId(Arc<Shared>);
-
-impl std::fmt::Debug for LoopId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoopId")
-    }
-}
-
-/// An armed timer: its key in the heap of the loop that holds it.
+/// An armed timer: its key in the heap of the loop that holds it (the key
+/// names that loop, so another loop's heap refuses it).
 #[derive(Debug)]
 pub(crate) struct TimerRef {
     key: TimerKey,
-    owner: LoopId,
 }
 
 /// Counts one offloaded job as in flight until dropped (run, skipped, or
@@ -76,21 +65,18 @@ impl Drop for JobInFlight {
 pub(crate) type JobReport = Box<dyn FnOnce(String, Option<(Instant, Instant)>) + Send>;
 
 impl<'a> Handle<'a> {
-    /// This loop's identity.
-    pub(crate) fn id(self) -> LoopId {
-        LoopId(self.core.shared.clone())
-    }
-
-    /// Whether `id` names this loop.
-    pub(crate) fn is(self, id: &LoopId) -> bool {
-        Arc::ptr_eq(&self.core.shared, &id.0)
-    }
-
     // Time ------------------------------------------------------------------
 
     /// The loop's clock (virtual under the paused clock).
     pub(crate) fn now(self) -> Instant {
         self.core.clock.now()
+    }
+
+    /// The loop's latest clock reading, at most the current time (see
+    /// `Clock::recent`): cheaper than [`now`](Handle::now), and enough to
+    /// tell that a deadline has passed.
+    pub(crate) fn recent(self) -> Instant {
+        self.core.clock.recent()
     }
 
     /// Whether the clock is the paused (virtual) one.
@@ -113,23 +99,18 @@ impl<'a> Handle<'a> {
             .timers
             .borrow_mut()
             .insert(deadline, waker.clone());
-        TimerRef {
-            key,
-            owner: self.id(),
-        }
+        TimerRef { key }
     }
 
     /// Replaces the waker of `timer` if it is still armed on this loop;
     /// `false` if it is not (fired, or armed on another loop).
     pub(crate) fn rearm_timer(self, timer: &TimerRef, waker: &Waker) -> bool {
-        self.is(&timer.owner) && self.core.timers.borrow_mut().set_waker(timer.key, waker)
+        self.core.timers.borrow_mut().set_waker(timer.key, waker)
     }
 
     /// Disarms `timer` if this loop holds it.
     pub(crate) fn disarm_timer(self, timer: &TimerRef) {
-        if self.is(&timer.owner) {
-            self.core.timers.borrow_mut().remove(timer.key);
-        }
+        self.core.timers.borrow_mut().remove(timer.key);
     }
 
     // IO --------------------------------------------------------------------

@@ -247,7 +247,7 @@ impl JoinError {
         JoinError {
             id: meta.id,
             inner: Box::new(Inner {
-                name: meta.name.clone(),
+                name: meta.name().map(Box::from),
                 repr: Repr::Cancelled,
             }),
         }
@@ -257,7 +257,7 @@ impl JoinError {
         JoinError {
             id: meta.id,
             inner: Box::new(Inner {
-                name: meta.name.clone(),
+                name: meta.name().map(Box::from),
                 repr: Repr::Panic(Mutex::new(payload)),
             }),
         }

@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::raw::{Header, Meta, NewTask, RawTask};
 use super::vtable::RunOutcome;
@@ -43,7 +43,7 @@ impl Task {
 
     /// The task's name, if any.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.header().meta.name.as_deref()
+        self.header().meta.name()
     }
 
     /// Where the task was spawned.
@@ -76,19 +76,23 @@ pub(crate) enum Ran {
 /// Every live task of one loop. Holds one reference to each until it
 /// completes, so a task's future can only be dropped here, on this thread.
 pub(crate) struct OwnedTasks {
-    id: u64,
+    id: u32,
     list: RefCell<Vec<Task>>,
     closed: Cell<bool>,
     _not_send: PhantomData<*const ()>,
 }
 
-static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+static NEXT_OWNER: AtomicU32 = AtomicU32::new(1);
 
 impl OwnedTasks {
     /// A new, empty list with a fresh owner id.
     pub(crate) fn new() -> Self {
         OwnedTasks {
-            id: NEXT_OWNER.fetch_add(1, Ordering::Relaxed),
+            // Never wraps: an id used twice would let one loop run another's
+            // task (see `run`), so the 2^32nd list panics instead.
+            id: NEXT_OWNER
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+                .expect("fewer than 2^32 runtimes in one process"),
             list: RefCell::new(Vec::new()),
             closed: Cell::new(false),
             _not_send: PhantomData,
@@ -118,7 +122,7 @@ impl OwnedTasks {
     {
         let meta = Meta {
             id: Id::next(),
-            name,
+            name: name.map(Box::new),
             location,
         };
         let NewTask {
@@ -139,7 +143,7 @@ impl OwnedTasks {
         owned
             .header()
             .owned_index
-            .store(list.len(), Ordering::Relaxed);
+            .store(index_u32(list.len()), Ordering::Relaxed);
         list.push(owned);
         (Some(queued), handle)
     }
@@ -171,13 +175,16 @@ impl OwnedTasks {
 
     fn remove(&self, task: &Task) {
         let mut list = self.list.borrow_mut();
-        let index = task.header().owned_index.load(Ordering::Relaxed);
+        let index = task.header().owned_index.load(Ordering::Relaxed) as usize;
         // During shutdown the list was taken away: the index no longer points
         // at this task, and the shutdown loop releases the reference itself.
         if index < list.len() && list[index].raw.ptr_eq(&task.raw) {
             let removed = list.swap_remove(index);
             if let Some(moved) = list.get(index) {
-                moved.header().owned_index.store(index, Ordering::Relaxed);
+                moved
+                    .header()
+                    .owned_index
+                    .store(index_u32(index), Ordering::Relaxed);
             }
             drop(list);
             drop(removed);
@@ -250,4 +257,9 @@ impl std::fmt::Debug for OwnedTasks {
             .field("len", &self.len())
             .finish()
     }
+}
+
+/// A list position as stored in the header (32 bits, see [`Header`]).
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 tasks on one loop")
 }

@@ -67,11 +67,13 @@ pub(crate) struct Header {
     /// The functions that know the concrete types.
     vtable: &'static Vtable,
     /// The id of the `OwnedTasks` (the runtime) this task belongs to.
-    pub(crate) owner: u64,
+    /// 32 bits: with `owned_index` it fills one word (ids are never reused:
+    /// making the 2^32nd owner list panics).
+    pub(crate) owner: u32,
     /// Position in the owner's list; read and written only on the loop
     /// thread (std's atomic, not the shim's: no protocol reads it across
-    /// threads, so the loom models need not see it).
-    pub(crate) owned_index: std::sync::atomic::AtomicUsize,
+    /// threads, so the loom models need not see it). `u32::MAX` until bound.
+    pub(crate) owned_index: std::sync::atomic::AtomicU32,
     /// The task's id and name, and where it was spawned.
     pub(crate) meta: Meta,
     /// The waker of whoever awaits the join handle.
@@ -85,14 +87,21 @@ pub(crate) struct Header {
 #[derive(Debug)]
 pub(crate) struct Meta {
     pub(crate) id: Id,
-    pub(crate) name: Option<Box<str>>,
+    /// The name, boxed twice so the header holds a thin pointer (8 bytes,
+    /// not 16): most tasks have no name, and every task pays for the field.
+    pub(crate) name: Option<Box<Box<str>>>,
     pub(crate) location: &'static Location<'static>,
 }
 
 impl Meta {
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(|name| &**name)
+    }
+
     /// `'download 3'` or `task 7`, for messages.
     pub(crate) fn describe(&self) -> String {
-        match &self.name {
+        match self.name() {
             Some(name) => format!("task '{name}' ({})", self.id),
             None => format!("{}", self.id),
         }
@@ -160,7 +169,7 @@ impl RawTask {
         future: F,
         scheduler: S,
         meta: Meta,
-        owner: u64,
+        owner: u32,
     ) -> NewTask<F::Output>
     where
         F: Future + 'static,
@@ -174,7 +183,7 @@ impl RawTask {
                 refs: AtomicUsize::new(3),
                 vtable: vtable::<F, S>(),
                 owner,
-                owned_index: std::sync::atomic::AtomicUsize::new(usize::MAX),
+                owned_index: std::sync::atomic::AtomicU32::new(u32::MAX),
                 meta,
                 join_waker: Mutex::new(None),
                 join_waker_set: AtomicBool::new(false),
@@ -390,6 +399,16 @@ mod tests {
     use super::super::waker::waker_ref;
     use super::super::{End, Task};
     use super::*;
+
+    /// Every task pays for its header, idle or not: 88 bytes on 64-bit
+    /// Linux (the idle-memory row of `benches/runtimes` counts it). A field
+    /// that grows it should say what it buys.
+    #[test]
+    #[cfg(all(target_pointer_width = "64", target_os = "linux", not(evloop_loom)))]
+    fn header_is_88_bytes() {
+        assert_eq!(std::mem::size_of::<Meta>(), 24, "id, thin name, location");
+        assert_eq!(std::mem::size_of::<Header>(), 88);
+    }
 
     /// A run queue that counts how often its scheduler is dropped (which
     /// happens exactly when the task's cell is freed).

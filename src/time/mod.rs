@@ -1,7 +1,7 @@
 //! Time: [`sleep`], [`timeout`], [`interval`], and the runtime clock's
 //! [`Instant`].
 //!
-//! Every timer lives in one structure of the loop (a binary heap over a slab,
+//! Every timer lives in one structure of the loop (a 4-ary min-heap over a slab,
 //! in `runtime/timers.rs`), never a thread per timer. The loop parks in the OS
 //! poller until the earliest deadline. Deadlines are never fired early: the
 //! poller's millisecond timeout is rounded up, and on Linux a timerfd armed

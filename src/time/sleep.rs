@@ -119,13 +119,24 @@ impl Future for Sleep {
                 // Never: nothing will ever wake us, and nothing needs to.
                 return Poll::Pending;
             };
-            if h.now() >= deadline.into_std() {
+            let deadline = deadline.into_std();
+            // Passed by the loop's latest reading (the usual case when the
+            // timer fired): then it has passed now, no need to read again.
+            if h.recent() >= deadline {
                 return Poll::Ready(());
             }
-            match &this.armed {
-                Some(armed) if h.rearm_timer(armed, cx.waker()) => {}
-                _ => this.armed = Some(h.arm_timer(deadline.into_std(), cx.waker())),
+            // Polled again while its timer is still armed (say, inside a
+            // `select`): the timer fires on the loop's own reading, so there
+            // is nothing to check, only the waker to update.
+            if let Some(armed) = &this.armed
+                && h.rearm_timer(armed, cx.waker())
+            {
+                return Poll::Pending;
             }
+            if h.now() >= deadline {
+                return Poll::Ready(());
+            }
+            this.armed = Some(h.arm_timer(deadline, cx.waker()));
             Poll::Pending
         });
         match polled {
