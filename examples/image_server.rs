@@ -87,6 +87,10 @@ fn main() -> ExitCode {
         }
     };
 
+    // The host listens at once and draws its photos in the background;
+    // `image` waits for each. So "listening" below is printed only once
+    // every photo is drawn, as before: the Python comparison scripts
+    // (examples/python/compare.py) start timing at that line.
     let total: usize = (1..=host.image_count())
         .filter_map(|k| host.image(k))
         .map(<[u8]>::len)

@@ -2,7 +2,7 @@
 //!
 //! The tutorial's real_world_example_async2.py: one async HTTP client
 //! (evloop's own, on the reactor), all twelve downloads at once, each body
-//! streamed to disk with `evloop::fs`; then every edge map on the CPU pool
+//! saved with one job on the blocking pool; then every edge map on the CPU pool
 //! (`spawn_cpu`, the tutorial's process pool), gathered. You will see the
 //! downloads take about one latency, then the processing spread over the
 //! cores.

@@ -40,7 +40,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -48,7 +48,7 @@ use serde_json::json;
 
 use evloop::pipeline::cancel::{self, Cancel, CtrlCWatch, INTERRUPTED_EXIT_STATUS};
 use evloop::pipeline::flags::{DEFAULT_STREAM_CONCURRENCY, MAX_CONCURRENCY, PipelineArgs};
-use evloop::pipeline::host::ImageHost;
+use evloop::pipeline::host::{self, ImageHost};
 use evloop::pipeline::html::{self, RunInfo, VariantRun};
 use evloop::pipeline::job::DEFAULT_CONCURRENCY;
 use evloop::pipeline::{Job, Report, report};
@@ -137,11 +137,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The start, for the figure "start to first request" (`--json`).
+    let started = Instant::now();
     let cli = Cli::parse();
     if let Some(Command::Tour) = cli.command {
         return tour::run();
     }
-    match demo(&cli) {
+    match demo(&cli, started) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -153,8 +155,8 @@ fn main() -> ExitCode {
 /// Where the images come from.
 struct Source {
     urls: Vec<String>,
-    /// Kept alive for the whole run.
-    _host: Option<ImageHost>,
+    /// The embedded host, if it is the source; kept alive for the whole run.
+    host: Option<ImageHost>,
     described: String,
 }
 
@@ -178,7 +180,7 @@ fn source(cli: &Cli) -> Result<Source, String> {
         let described = format!("{} URLs from {}", urls.len(), file.display());
         return Ok(Source {
             urls,
-            _host: None,
+            host: None,
             described,
         });
     }
@@ -192,13 +194,16 @@ fn source(cli: &Cli) -> Result<Source, String> {
             .collect();
         return Ok(Source {
             urls,
-            _host: None,
+            host: None,
             described: format!("image host {base}"),
         });
     }
+    // The host listens at once and draws its photos meanwhile; photos drawn
+    // by an earlier run are read back from the output folder's cache.
     let host = ImageHost::builder()
         .images(cli.pipeline.images)
         .latency(cli.pipeline.latency())
+        .cache_dir(cli.pipeline.out.join(host::CACHE_FOLDER))
         .build()
         .map_err(|e| format!("cannot start the embedded image host: {e}"))?;
     let described = format!(
@@ -209,7 +214,7 @@ fn source(cli: &Cli) -> Result<Source, String> {
     );
     Ok(Source {
         urls: host.urls(),
-        _host: Some(host),
+        host: Some(host),
         described,
     })
 }
@@ -297,7 +302,7 @@ fn extra_roots(cli: &Cli) -> Result<Vec<Vec<u8>>, String> {
     Ok(certs)
 }
 
-fn demo(cli: &Cli) -> Result<ExitCode, String> {
+fn demo(cli: &Cli, started: Instant) -> Result<ExitCode, String> {
     // From here on the first Ctrl-C raises `cancel` instead of killing the
     // process; the run stops at the next check and reports what finished.
     let cancel = Cancel::new();
@@ -467,6 +472,18 @@ fn demo(cli: &Cli) -> Result<ExitCode, String> {
         ];
         if let Some(b) = bound {
             extra.push(("bound_s", json!(report::json_seconds(b))));
+        }
+        if let Some(host) = &source.host {
+            // From the start of `main` to the first image request reaching
+            // the embedded host (the photos are drawn meanwhile).
+            let first = host
+                .first_request_at()
+                .map(|at| at.saturating_duration_since(started).as_secs_f64() * 1e3);
+            extra.push((
+                "start_to_first_request_ms",
+                json!(first.map(|ms| (ms * 100.0).round() / 100.0)),
+            ));
+            extra.push(("photos_from_cache", json!(host.cache_hits())));
         }
         // Per variant, MiB to one decimal, or null where it is not known.
         let peaks_json: serde_json::Map<String, serde_json::Value> = variants

@@ -6,6 +6,7 @@
 //! the host's own count of overlapping requests, never by wall time.
 
 mod common;
+mod pipeline_common;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -13,8 +14,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::watchdog;
-use evloop::pipeline::host::{ImageHost, ImageHostBuilder};
+use evloop::pipeline::host::{self, ImageHost, ImageHostBuilder};
+use evloop::pipeline::photo_cache::cache_name;
 use evloop::pipeline::synth;
+use pipeline_common::TempDir;
 
 /// The real-time limit of one test.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -614,5 +617,200 @@ fn a_host_without_images_answers_404() {
         assert!(host.urls().is_empty());
         assert!(host.image(1).is_none());
         assert_eq!(Client::connect(&host).get("/image_1.jpg").status, 404);
+    });
+}
+
+#[test]
+fn the_host_answers_before_any_photo_is_drawn_and_draws_the_asked_one_first() {
+    watchdog(LIMIT, || {
+        // Without draw-ahead the background drawers draw only what is asked
+        // for, so the order is the test's to see.
+        let host = small().images(12).draw_ahead(false).build().unwrap();
+        // Listening, and nothing drawn: `build` did not wait for a photo.
+        assert_eq!(host.photos_drawn(), 0);
+        let mut client = Client::connect(&host);
+        let reply = client.get("/image_12.jpg");
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, synth::photo_jpeg(12, 64, 48));
+        // Photo 12 was drawn for the request, and it alone.
+        assert_eq!(host.photos_drawn(), 1);
+        assert!(host.is_drawn(12));
+        assert!((1..12).all(|k| !host.is_drawn(k)), "only 12 was drawn");
+        // The next request for it is served from memory: nothing is drawn twice.
+        assert_eq!(client.get("/image_12.jpg").body, reply.body);
+        assert_eq!(host.photos_drawn(), 1);
+    });
+}
+
+#[test]
+fn requests_racing_the_drawers_get_every_photo_drawn_once() {
+    watchdog(LIMIT, || {
+        const IMAGES: u32 = 24;
+        // Draw-ahead on: the background drawers and the requests race for
+        // the same photos, from the last one backwards.
+        let host = ImageHost::builder()
+            .images(IMAGES)
+            .size(320, 180)
+            .latency(Duration::ZERO)
+            .build()
+            .unwrap();
+        let mut clients: Vec<Client> = (0..IMAGES).map(|_| Client::connect(&host)).collect();
+        for (k, client) in (1..=IMAGES).rev().zip(&mut clients) {
+            client.send(format!("GET /image_{k}.jpg HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes());
+        }
+        for (k, client) in (1..=IMAGES).rev().zip(&mut clients) {
+            let reply = client.reply(true);
+            assert_eq!(reply.status, 200, "image {k}");
+            assert_eq!(reply.body, synth::photo_jpeg(k, 320, 180), "image {k}");
+        }
+        assert_eq!(
+            host.photos_drawn(),
+            u64::from(IMAGES),
+            "each photo drawn exactly once"
+        );
+    });
+}
+
+/// A host of `images` small photos keeping its cache in `dir`.
+fn cached(images: u32, dir: &std::path::Path) -> ImageHost {
+    small().images(images).cache_dir(dir).build().unwrap()
+}
+
+/// Waits for every photo of `host` and checks each against the drawing.
+fn assert_all_photos_right(host: &ImageHost) {
+    for k in 1..=host.image_count() {
+        assert_eq!(
+            host.image(k).unwrap(),
+            synth::photo_jpeg(k, 64, 48),
+            "photo {k}"
+        );
+    }
+}
+
+#[test]
+fn a_cached_photo_is_read_back_with_identical_bytes() {
+    watchdog(LIMIT, || {
+        let dir = TempDir::new("host-cache-hit");
+        let cache = dir.path().join(host::CACHE_FOLDER);
+        let first = cached(3, &cache);
+        assert_all_photos_right(&first);
+        assert_eq!(first.cache_hits(), 0, "an empty cache has nothing to give");
+        drop(first); // joins the drawers: every cache file is written
+        for k in 1..=3 {
+            assert!(
+                cache.join(cache_name(k, 64, 48)).is_file(),
+                "photo {k} is cached"
+            );
+        }
+
+        let second = cached(3, &cache);
+        let mut client = Client::connect(&second);
+        for k in 1..=3 {
+            assert_eq!(
+                client.get(&format!("/image_{k}.jpg")).body,
+                synth::photo_jpeg(k, 64, 48)
+            );
+        }
+        assert_all_photos_right(&second);
+        assert_eq!(second.cache_hits(), 3, "nothing was drawn again");
+        // Another size is another photo: not read from this cache.
+        drop(second);
+        let other = small()
+            .images(1)
+            .size(32, 24)
+            .cache_dir(&cache)
+            .build()
+            .unwrap();
+        assert_eq!(other.image(1).unwrap(), synth::photo_jpeg(1, 32, 24));
+        assert_eq!(other.cache_hits(), 0);
+    });
+}
+
+#[test]
+fn a_short_or_damaged_cache_file_is_drawn_again_not_served() {
+    watchdog(LIMIT, || {
+        let dir = TempDir::new("host-cache-damage");
+        let cache = dir.path().join(host::CACHE_FOLDER);
+        let first = cached(3, &cache);
+        assert_all_photos_right(&first);
+        drop(first);
+        // Photo 1 cut short (as a crash mid-write of a non-atomic writer
+        // would leave it), photo 2 with one byte changed in the middle.
+        let one = cache.join(cache_name(1, 64, 48));
+        let bytes = std::fs::read(&one).unwrap();
+        std::fs::write(&one, &bytes[..bytes.len() / 2]).unwrap();
+        let two = cache.join(cache_name(2, 64, 48));
+        let mut bytes = std::fs::read(&two).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x20;
+        std::fs::write(&two, &bytes).unwrap();
+
+        let second = cached(3, &cache);
+        assert_all_photos_right(&second);
+        let mut client = Client::connect(&second);
+        for k in 1..=2 {
+            assert_eq!(
+                client.get(&format!("/image_{k}.jpg")).body,
+                synth::photo_jpeg(k, 64, 48)
+            );
+        }
+        assert_eq!(second.cache_hits(), 1, "only photo 3 was whole");
+        drop(second);
+        // The damaged files were replaced by whole ones.
+        let third = cached(3, &cache);
+        assert_all_photos_right(&third);
+        assert_eq!(third.cache_hits(), 3);
+    });
+}
+
+#[test]
+fn a_link_in_the_cache_is_never_followed() {
+    use std::os::unix::fs::symlink;
+    watchdog(LIMIT, || {
+        let dir = TempDir::new("host-cache-links");
+        let cache = dir.path().join(host::CACHE_FOLDER);
+        std::fs::create_dir(&cache).unwrap();
+        // Someone else's file: a well-formed cache file of another photo,
+        // which would be served as photo 1 if the link were followed.
+        let theirs = dir.path().join("theirs.jpg");
+        {
+            let elsewhere = TempDir::new("host-cache-links-source");
+            let source = cached(2, elsewhere.path());
+            assert_all_photos_right(&source);
+            drop(source);
+            std::fs::copy(elsewhere.path().join(cache_name(2, 64, 48)), &theirs).unwrap();
+        }
+        let before = std::fs::read(&theirs).unwrap();
+        let planted = cache.join(cache_name(1, 64, 48));
+        symlink(&theirs, &planted).unwrap();
+
+        let host = cached(2, &cache);
+        assert_eq!(
+            Client::connect(&host).get("/image_1.jpg").body,
+            synth::photo_jpeg(1, 64, 48)
+        );
+        assert_all_photos_right(&host);
+        assert_eq!(host.cache_hits(), 0, "the link was not read");
+        drop(host);
+        assert_eq!(
+            std::fs::read(&theirs).unwrap(),
+            before,
+            "their file is untouched"
+        );
+        let meta = std::fs::symlink_metadata(&planted).unwrap();
+        assert!(
+            meta.is_file(),
+            "the link was replaced by a cache file of our own"
+        );
+
+        // A link in the cache folder's own place: the folder is not used,
+        // nothing is written where it points, and the photos are still right.
+        let target = TempDir::new("host-cache-links-target");
+        let linked = dir.path().join("linked-cache");
+        symlink(target.path(), &linked).unwrap();
+        let host = cached(2, &linked);
+        assert_all_photos_right(&host);
+        drop(host);
+        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0);
     });
 }

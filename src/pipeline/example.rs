@@ -29,7 +29,7 @@ use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
 
 use super::cancel::{Cancel, CtrlCWatch, INTERRUPTED_EXIT_STATUS, run_variant};
 use super::flags::{DEFAULT_STREAM_CONCURRENCY, PipelineArgs};
-use super::host::ImageHost;
+use super::host::{CACHE_FOLDER, ImageHost};
 use super::html::{self, Run, RunInfo, VariantRun};
 use super::job::{DEFAULT_CONCURRENCY, Job, Report};
 use super::report::{self, summary_lines};
@@ -128,9 +128,12 @@ fn setup(variant: &str, args: &ExampleArgs) -> Result<Setup, String> {
     let (host, base) = match &flags.base_url {
         Some(base) => (None, base.trim_end_matches('/').to_owned()),
         None => {
+            // Photos drawn by an earlier run (of the demo or an example)
+            // are read back from the output folder's cache.
             let host = ImageHost::builder()
                 .images(flags.images)
                 .latency(flags.latency())
+                .cache_dir(flags.out.join(CACHE_FOLDER))
                 .build()
                 .map_err(|e| format!("cannot start the image host: {e}"))?;
             let base = host.base_url();

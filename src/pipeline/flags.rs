@@ -31,6 +31,11 @@ pub const MAX_CONCURRENCY: usize = MAX_IMAGES as usize;
 /// enough in flight that the cores never wait for an image (Little's law:
 /// latency × cores ÷ CPU time per image ≈ 0.3 s × 2 ÷ 0.04 s ≈ 15 on the
 /// machine the demo was tuned on).
+///
+/// 32 was tried and bought nothing: on 2 cores, median of 50 interleaved
+/// fresh runs each (`evloop --variant streaming [--images 48]
+/// --stream-concurrency K --json`, total ÷ the printed bound), 16 gave
+/// 1.095 on 12 images and 1.087 on 48, and 32 gave 1.090 and 1.089.
 pub const DEFAULT_STREAM_CONCURRENCY: usize = 16;
 
 /// The longest per-request deadline accepted, in seconds (an hour). Zero is

@@ -1,10 +1,10 @@
 //! The embedded image host: a local stand-in for the photo CDN the tutorial
 //! downloads from.
 //!
-//! [`ImageHost`] draws N deterministic photo-like JPEGs once, when it starts
-//! ([`synth::photo_jpeg`], on all cores), and serves them from memory as
-//! `/image_1.jpg` … `/image_N.jpg` on `127.0.0.1`, each after a fixed latency
-//! that stands in for the internet. It is what the demo and the tests
+//! [`ImageHost`] serves N deterministic photo-like JPEGs
+//! ([`synth::photo_jpeg`]) from memory as `/image_1.jpg` … `/image_N.jpg`
+//! on `127.0.0.1`, each after a fixed latency that stands in for the
+//! internet. It is what the demo and the tests
 //! download from, and it speaks what the Python reference server speaks:
 //! HTTP/1.1 with keep-alive, `Content-Length`, query strings ignored (the
 //! clients append `?ts=...`).
@@ -24,6 +24,15 @@
 //! are exactly `/image_<k>.jpg` with `k` written in decimal without leading
 //! zeros and `1 <= k <= N`; every other path is a `404`.
 //!
+//! It listens at once and draws its photos afterwards, in a [`Gallery`]:
+//! background threads (one per core) draw them in order, and a request for
+//! a photo not drawn yet moves that photo to the front of the queue; its
+//! connection task awaits it (the server's loop goes on serving the
+//! others). The latency runs from the request's arrival, meanwhile: a photo
+//! drawn within the latency is answered no later than a drawn one. With a
+//! [cache folder](ImageHostBuilder::cache_dir), photos drawn once are read
+//! back on the next run instead of being drawn again.
+//!
 //! Stopping: the server loop's main future is a [`select`] between accepting
 //! and a [`oneshot`] receiver. Dropping the host (or [`ImageHost::shutdown`])
 //! sends on the other end from the caller's thread, which wakes the server's
@@ -33,12 +42,15 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::gallery::{Asked, Gallery};
+use super::photo_cache;
 use super::synth;
 use crate::combine::Either;
 use crate::http::server::{self, Request, Response, ServerConfig, ServerStats, Service};
@@ -61,6 +73,11 @@ pub const MAX_SIDE: u32 = 8192;
 
 /// The longest latency accepted.
 pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
+
+/// The name of the photo cache's folder inside an output folder (the demo
+/// keeps its cache in `output/photo-cache`); see
+/// [`ImageHostBuilder::cache_dir`].
+pub const CACHE_FOLDER: &str = "photo-cache";
 
 /// Settings for an [`ImageHost`]; made by [`ImageHost::builder`].
 ///
@@ -88,6 +105,8 @@ pub struct ImageHostBuilder {
     port: u16,
     idle_timeout: Duration,
     max_connections: usize,
+    cache_dir: Option<PathBuf>,
+    draw_ahead: bool,
 }
 
 impl Default for ImageHostBuilder {
@@ -100,6 +119,8 @@ impl Default for ImageHostBuilder {
             port: 0,
             idle_timeout: server::DEFAULT_IDLE_TIMEOUT,
             max_connections: server::DEFAULT_MAX_CONNECTIONS,
+            cache_dir: None,
+            draw_ahead: true,
         }
     }
 }
@@ -152,6 +173,29 @@ impl ImageHostBuilder {
         self
     }
 
+    /// Keep the photos in the folder `dir` between runs (default: none,
+    /// every photo is drawn). A photo found there (keyed by its number, its
+    /// size and [`synth::DRAWING_VERSION`]) is read instead of drawn, and
+    /// one drawn is written there, as a new file renamed into place.
+    ///
+    /// `build` creates the folder (and its parent) if need be. A link in
+    /// the folder's place, or at a photo's name, is never followed: the
+    /// folder is then not used, and a photo whose file is a link, short or
+    /// damaged is drawn again and its file replaced. A cache that cannot be
+    /// used is said once on stderr; the host draws without it.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> ImageHostBuilder {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Draw every photo in the background from the start (default `true`).
+    /// With `false`, a photo is drawn only when it is first asked for (by a
+    /// request or by [`ImageHost::image`]), so tests can see the order.
+    pub fn draw_ahead(mut self, ahead: bool) -> ImageHostBuilder {
+        self.draw_ahead = ahead;
+        self
+    }
+
     /// The server's limits, from these settings.
     fn server_config(&self) -> ServerConfig {
         ServerConfig {
@@ -161,11 +205,14 @@ impl ImageHostBuilder {
         }
     }
 
-    /// Draws the images, binds `127.0.0.1:port`, starts the server thread,
-    /// and returns once the server is accepting connections.
+    /// Binds `127.0.0.1:port`, starts the server thread and the drawing
+    /// threads, and returns once the server is accepting connections: no
+    /// photo needs to be drawn yet.
     ///
     /// Drawing takes about 80 ms per full-size image per core in a release
     /// build (much longer in a debug build); small sizes are nearly free.
+    /// A request for a photo not drawn yet is answered when it is drawn
+    /// or its latency is over, whichever comes last.
     ///
     /// # Errors
     ///
@@ -182,12 +229,23 @@ impl ImageHostBuilder {
             io::Error::new(e.kind(), format!("image host: binding {bind_addr}: {e}"))
         })?;
         let addr = listener.local_addr()?;
-        let images = render_images(self.images, self.width, self.height);
+        let mut photos =
+            Gallery::new(self.images, self.width, self.height).draw_ahead(self.draw_ahead);
+        if let Some(dir) = &self.cache_dir {
+            match photo_cache::prepare_dir(dir) {
+                Ok(()) => photos = photos.with_cache(dir),
+                Err(e) => eprintln!(
+                    "image host: not using the photo cache {}: {e}; drawing every photo",
+                    dir.display()
+                ),
+            }
+        }
+        let gallery = Arc::new(photos);
 
         let stats = Arc::new(HostStats::default());
         let (stop, stopped) = oneshot::channel();
         let service = ImageService {
-            images: images.clone(),
+            gallery: gallery.clone(),
             latency: self.latency,
             stats: stats.clone(),
         };
@@ -204,14 +262,19 @@ impl ImageHostBuilder {
             })?;
 
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(ImageHost {
-                addr,
-                images,
-                latency: self.latency,
-                stats,
-                stop: Some(stop),
-                thread: Some(thread),
-            }),
+            Ok(Ok(())) => {
+                let mut host = ImageHost {
+                    addr,
+                    gallery,
+                    latency: self.latency,
+                    stats,
+                    stop: Some(stop),
+                    thread: Some(thread),
+                    drawers: Vec::new(),
+                };
+                host.drawers = start_drawers(&host.gallery)?;
+                Ok(host)
+            }
             Ok(Err(e)) => {
                 // The thread has returned (or is about to) after sending this.
                 let _ = thread.join();
@@ -284,12 +347,14 @@ impl ImageHostBuilder {
 /// ```
 pub struct ImageHost {
     addr: SocketAddr,
-    images: Arc<[Arc<[u8]>]>,
+    gallery: Arc<Gallery>,
     latency: Duration,
     stats: Arc<HostStats>,
     /// Sending (or dropping) it stops the server.
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
+    /// The drawing threads.
+    drawers: Vec<thread::JoinHandle<()>>,
 }
 
 impl ImageHost {
@@ -332,12 +397,15 @@ impl ImageHost {
 
     /// How many images are served.
     pub fn image_count(&self) -> u32 {
-        // At most MAX_IMAGES, checked by the builder.
-        u32::try_from(self.images.len()).expect("the builder caps the image count at MAX_IMAGES")
+        self.gallery.len()
     }
 
     /// The exact bytes served as `/image_k.jpg`, or `None` if `k` is not in
     /// `1..=N`.
+    ///
+    /// Waits for the photo if it is not drawn yet (drawing it on the
+    /// calling thread if no drawing thread has started it), so it blocks:
+    /// call it from plain threads, not from inside an event loop's task.
     ///
     /// # Examples
     ///
@@ -348,8 +416,38 @@ impl ImageHost {
     /// assert!(host.image(0).is_none() && host.image(2).is_none());
     /// ```
     pub fn image(&self, k: u32) -> Option<&[u8]> {
-        let index = usize::try_from(k).ok()?.checked_sub(1)?;
-        self.images.get(index).map(|bytes| &bytes[..])
+        self.gallery.wait(k)
+    }
+
+    /// How many photos have been drawn (or read from the cache) so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use evloop::pipeline::host::ImageHost;
+    /// let host = ImageHost::builder().images(3).size(16, 9).draw_ahead(false).build().unwrap();
+    /// assert_eq!(host.photos_drawn(), 0); // listening, nothing drawn
+    /// host.image(2).unwrap();
+    /// assert_eq!(host.photos_drawn(), 1);
+    /// assert!(host.is_drawn(2) && !host.is_drawn(1));
+    /// ```
+    pub fn photos_drawn(&self) -> u64 {
+        self.gallery.drawn()
+    }
+
+    /// Whether photo `k` is drawn (or read from the cache) already.
+    pub fn is_drawn(&self, k: u32) -> bool {
+        self.gallery.get(k).is_some()
+    }
+
+    /// How many photos were read from the cache folder instead of drawn.
+    pub fn cache_hits(&self) -> u64 {
+        self.gallery.cache_hits()
+    }
+
+    /// When the first image request reached the host, if one has.
+    pub fn first_request_at(&self) -> Option<Instant> {
+        self.stats.first_request.get().copied()
     }
 
     /// The latency before each image response.
@@ -398,6 +496,14 @@ impl ImageHost {
             // what sending asks for anyway.
             let _ = stop.send(());
         }
+        // Drawers stop after the photo in hand (a cache file is never left
+        // half written: it is renamed into place whole, or not at all).
+        self.gallery.close();
+        for drawer in self.drawers.drain(..) {
+            // A drawing that panicked has said so on stderr already, and
+            // its photo is marked failed.
+            let _ = drawer.join();
+        }
         match self.thread.take().map(thread::JoinHandle::join) {
             None | Some(Ok(())) => Ok(()),
             Some(Err(payload)) => {
@@ -427,7 +533,8 @@ impl fmt::Debug for ImageHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImageHost")
             .field("addr", &self.addr)
-            .field("images", &self.images.len())
+            .field("images", &self.gallery.len())
+            .field("drawn", &self.gallery.drawn())
             .field("latency", &self.latency)
             .field("connections_accepted", &self.connections_accepted())
             .field("requests_served", &self.requests_served())
@@ -464,41 +571,41 @@ pub fn image_index(path: &str, count: u32) -> Option<u32> {
     (1..=count).contains(&k).then_some(k)
 }
 
-/// Draws images 1..=count on every core; returns them in order.
-fn render_images(count: u32, width: u32, height: u32) -> Arc<[Arc<[u8]>]> {
+/// Starts one drawing thread per core (at most one per photo).
+fn start_drawers(gallery: &Arc<Gallery>) -> io::Result<Vec<thread::JoinHandle<()>>> {
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(count as usize)
-        .max(1);
-    let next = AtomicU32::new(1);
-    let mut drawn: Vec<(u32, Vec<u8>)> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        if k > count {
-                            return mine;
-                        }
-                        mine.push((k, synth::photo_jpeg(k, width, height)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("drawing a picture does not panic"))
-            .collect()
-    });
-    drawn.sort_by_key(|(k, _)| *k);
-    drawn.into_iter().map(|(_, jpeg)| Arc::from(jpeg)).collect()
+        .min(gallery.len() as usize);
+    let mut drawers = Vec::with_capacity(workers);
+    for n in 0..workers {
+        let gallery = gallery.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("evloop-image-host drawer {n}"))
+            .spawn(move || gallery.draw_until_done());
+        match spawned {
+            Ok(drawer) => drawers.push(drawer),
+            // One drawer is enough to draw everything; none at all still
+            // serves, since a request's own wait draws.
+            Err(e) if !drawers.is_empty() => {
+                eprintln!("image host: starting drawer {n}: {e}; drawing with {n}");
+                break;
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("image host: starting its drawing thread: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(drawers)
 }
 
 /// Counters shared by the host handle and the server thread.
 #[derive(Debug, Default)]
 struct HostStats {
     server: Arc<ServerStats>,
+    first_request: OnceLock<Instant>,
     image_requests: AtomicU64,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -524,25 +631,39 @@ impl Drop for InFlight<'_> {
 
 /// The application half: routes a path to an image and waits the latency.
 struct ImageService {
-    images: Arc<[Arc<[u8]>]>,
+    gallery: Arc<Gallery>,
     latency: Duration,
     stats: Arc<HostStats>,
 }
 
 impl Service for ImageService {
     fn call(&self, request: &Request) -> impl Future<Output = Response> {
-        let count = u32::try_from(self.images.len()).unwrap_or(u32::MAX);
-        let image = image_index(request.path(), count).map(|k| self.images[k as usize - 1].clone());
+        // Asked at once, on arrival: a photo not drawn yet goes to the front
+        // of the drawing queue now, not when this future is first polled.
+        let image =
+            image_index(request.path(), self.gallery.len()).and_then(|k| self.gallery.ask(k));
         let latency = self.latency;
         let stats = self.stats.clone();
         async move {
-            let Some(body) = image else {
+            let Some(asked) = image else {
                 return Response::text(404, "not found\n");
             };
+            stats.first_request.get_or_init(Instant::now);
             stats.image_requests.fetch_add(1, Ordering::SeqCst);
             let _in_flight = InFlight::enter(&stats);
-            if !latency.is_zero() {
-                sleep(latency).await;
+            // The latency runs while the photo is drawn.
+            let answer_at = (!latency.is_zero()).then(|| sleep(latency));
+            let body = match asked {
+                Asked::Drawn(photo) => photo,
+                // Awaited on this loop: the drawing thread's send wakes it.
+                Asked::Pending(photo) => match photo.await {
+                    Ok(photo) => photo,
+                    // The host is stopping, or the drawing failed.
+                    Err(_) => return Response::text(503, "the photo could not be drawn\n"),
+                },
+            };
+            if let Some(answer_at) = answer_at {
+                answer_at.await;
             }
             Response::new(200, "image/jpeg", body)
         }
@@ -632,15 +753,5 @@ mod tests {
             assert_eq!(image_index(path, 12), None, "{path}");
         }
         assert_eq!(image_index("/image_1.jpg", 0), None);
-    }
-
-    #[test]
-    fn images_come_out_in_order_and_match_synth() {
-        let images = render_images(5, 16, 9);
-        assert_eq!(images.len(), 5);
-        for (i, image) in images.iter().enumerate() {
-            assert_eq!(&image[..], &synth::photo_jpeg(i as u32 + 1, 16, 9)[..]);
-        }
-        assert!(render_images(0, 16, 9).is_empty());
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Twelve 1920×1080 photos are downloaded, saved, run through a naive edge
 //! detector and saved again. The pieces: [`host`] serves the photos that
-//! [`synth`] draws (the embedded stand-in for the internet); [`decode`]
+//! [`synth`] draws, [`gallery`] drawing them in the background and the
+//! asked one first (the embedded stand-in for the internet); [`decode`]
 //! turns bytes into pixels with explicit limits; [`edge`] is the CPU-bound
 //! part, faithful to the tutorial's per-pixel algorithm; [`store`] writes
 //! outputs atomically under names taken from the image's index, never from
@@ -23,9 +24,11 @@ pub mod decode;
 pub mod edge;
 pub mod example;
 pub mod flags;
+pub mod gallery;
 pub mod host;
 pub mod html;
 pub mod job;
+pub mod photo_cache;
 pub mod report;
 pub mod steps;
 pub mod store;

@@ -21,6 +21,13 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 /// The JPEG quality of [`photo_jpeg`], the same as the Python reference server's.
 pub const JPEG_QUALITY: u8 = 80;
 
+/// The version of the drawing: [`photo_jpeg`]'s bytes for given arguments
+/// are the same as long as this number is. Raise it with any change that
+/// alters them (the scene, the grain, the quality, the encoder): the image
+/// host's photo cache is keyed by it, and a test pins the bytes it stands
+/// for.
+pub const DRAWING_VERSION: u32 = 1;
+
 /// The width of the pictures the pipeline serves, as in the Python reference.
 pub const WIDTH: u32 = 1920;
 
@@ -539,6 +546,23 @@ mod tests {
     }
     const PINNED_1: u64 = 1424150030802229865;
     const PINNED_7: u64 = 14494133032714319929;
+
+    #[test]
+    fn the_jpeg_bytes_are_pinned_to_the_drawing_version() {
+        // The image host's photo cache trusts DRAWING_VERSION: if the bytes
+        // change (the scene, the quality, a new encoder), raise it and pin
+        // the new fingerprint here, or old caches serve stale photos.
+        let jpeg = photo_jpeg(3, 96, 54);
+        let print = jpeg.iter().fold(0xCBF2_9CE4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+        });
+        assert_eq!(
+            (DRAWING_VERSION, print),
+            (1, PINNED_JPEG_3),
+            "the drawing changed: raise DRAWING_VERSION"
+        );
+    }
+    const PINNED_JPEG_3: u64 = 5035944847859764697;
 
     #[test]
     fn different_indices_give_different_pictures() {
