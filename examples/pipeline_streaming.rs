@@ -2,7 +2,7 @@
 //!
 //! One way more than the tutorial: each image goes to the CPU pool the
 //! moment it has landed, while other downloads are still in flight.
-//! Downloads are bounded by a semaphore (`--concurrency`, default 16: enough
+//! Downloads are bounded by a semaphore (`--concurrency`, default 32: enough
 //! in flight that the cores never wait for an image), processing by the
 //! pool's size (one thread per core). IO and CPU overlap, so the total comes
 //! close to the bound: one latency plus the CPU work spread over the cores.

@@ -204,6 +204,8 @@ pub mod book {
     #[cfg(feature = "app")]
     #[doc = include_str!("../book/src/pipeline.md")]
     pub mod pipeline {}
+    #[doc = include_str!("../book/src/making-it-fast.md")]
+    pub mod making_it_fast {}
     #[doc = include_str!("../book/src/one-loop-per-core.md")]
     pub mod one_loop_per_core {}
     #[doc = include_str!("../book/src/rosetta.md")]

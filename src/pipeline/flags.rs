@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | `--images N` | 1..=[`MAX_IMAGES`] (1000) | [`DEFAULT_IMAGES`] (12) |
 //! | `--latency-ms MS` | 0..=[`MAX_LATENCY`] in ms (3 600 000) | [`DEFAULT_LATENCY`] (300) |
-//! | `--concurrency N` | 1..=[`MAX_CONCURRENCY`] (1000) | [`DEFAULT_CONCURRENCY`](super::job::DEFAULT_CONCURRENCY) (4); streaming: [`DEFAULT_STREAM_CONCURRENCY`] (16) |
+//! | `--concurrency N` | 1..=[`MAX_CONCURRENCY`] (1000) | [`DEFAULT_CONCURRENCY`](super::job::DEFAULT_CONCURRENCY) (4); streaming: [`DEFAULT_STREAM_CONCURRENCY`] (32) |
 //! | `--timeout-secs SECS` | 1..=[`MAX_TIMEOUT_SECS`] (3600) | [`DEFAULT_REQUEST_TIMEOUT`] (30) |
 //! | `--base-url URL` | | the embedded host |
 //! | `--out DIR` | | `output` |
@@ -29,14 +29,17 @@ pub const MAX_CONCURRENCY: usize = MAX_IMAGES as usize;
 
 /// Downloads at a time in the streaming variant unless told otherwise:
 /// enough in flight that the cores never wait for an image (Little's law:
-/// latency × cores ÷ CPU time per image ≈ 0.3 s × 2 ÷ 0.04 s ≈ 15 on the
-/// machine the demo was tuned on).
+/// latency × cores ÷ CPU time per image ≈ 0.3 s × 2 ÷ 0.027 s ≈ 22 on the
+/// machine the demo was tuned on, so 32 with room to spare).
 ///
-/// 32 was tried and bought nothing: on 2 cores, median of 50 interleaved
-/// fresh runs each (`evloop --variant streaming [--images 48]
-/// --stream-concurrency K --json`, total ÷ the printed bound), 16 gave
-/// 1.095 on 12 images and 1.087 on 48, and 32 gave 1.090 and 1.089.
-pub const DEFAULT_STREAM_CONCURRENCY: usize = 16;
+/// It was 16 while processing an image took about 40 ms. Once encoding
+/// moved to jpeg-encoder (about 27 ms an image), 16 left the cores waiting
+/// on 48 images: total ÷ the printed bound, fresh runs interleaved
+/// (`evloop --quiet --no-trace --images 48 --variant streaming
+/// --stream-concurrency K`, 2026-12-05, 2 cores), 16 gave 1.18 (median of
+/// 5), and 32 gave 1.10 (median of 10); 24 and 48 gave 1.10 and 1.09, the
+/// same within the noise. On 12 images every value from 12 up is the same.
+pub const DEFAULT_STREAM_CONCURRENCY: usize = 32;
 
 /// The longest per-request deadline accepted, in seconds (an hour). Zero is
 /// refused: it would fail every download.
@@ -171,7 +174,7 @@ impl PipelineArgs {
     /// # #[derive(Parser)]
     /// # struct Cli { #[command(flatten)] pipeline: PipelineArgs }
     /// let cli = Cli::try_parse_from(["demo"]).unwrap();
-    /// assert_eq!(cli.pipeline.concurrency_or(DEFAULT_STREAM_CONCURRENCY), 16);
+    /// assert_eq!(cli.pipeline.concurrency_or(DEFAULT_STREAM_CONCURRENCY), 32);
     /// let cli = Cli::try_parse_from(["demo", "--concurrency", "2"]).unwrap();
     /// assert_eq!(cli.pipeline.concurrency_or(DEFAULT_STREAM_CONCURRENCY), 2);
     /// ```
