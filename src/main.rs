@@ -105,7 +105,7 @@ struct Cli {
     #[arg(long = "variant", value_enum)]
     variants: Vec<Variant>,
     /// Downloads at a time in the streaming variant, 1..=1000, instead of
-    /// --concurrency [default: 16].
+    /// --concurrency [default: 32].
     #[arg(
         long,
         value_name = "N",

@@ -105,7 +105,7 @@ pub struct PipelineArgs {
     pub base_url: Option<String>,
 
     /// Downloads at a time in the semaphore and streaming variants,
-    /// 1..=1000 [default: 4; streaming: 16].
+    /// 1..=1000 [default: 4; streaming: 32].
     #[arg(
         long,
         value_name = "N",
