@@ -206,6 +206,7 @@ fn source(cli: &Cli) -> Result<Source, String> {
         .cache_dir(cli.pipeline.out.join(host::CACHE_FOLDER))
         .build()
         .map_err(|e| format!("cannot start the embedded image host: {e}"))?;
+    draw_first_if_many(&host, &cli.pipeline.out.join(host::CACHE_FOLDER), cli.quiet);
     let described = format!(
         "embedded image host {} ({} images of 1920x1080, {} ms latency)",
         host.base_url(),
@@ -217,6 +218,23 @@ fn source(cli: &Cli) -> Result<Source, String> {
         host: Some(host),
         described,
     })
+}
+
+/// Draws every photo before the first variant when more than
+/// [`host::DRAW_FIRST_ABOVE`] are still to draw, saying so unless `quiet`:
+/// a variant that asks for all of them at once would otherwise wait for
+/// the drawing as well, past its requests' deadline on 1,000 images.
+fn draw_first_if_many(host: &ImageHost, cache: &std::path::Path, quiet: bool) {
+    let to_draw = host.photos_to_draw();
+    if to_draw > host::DRAW_FIRST_ABOVE {
+        if !quiet {
+            eprintln!(
+                "drawing {to_draw} photos for the image host first (once: they are kept in {})",
+                cache.display()
+            );
+        }
+        host.wait_until_drawn();
+    }
 }
 
 /// Fails early, with one line, if the host cannot be reached at all.

@@ -814,3 +814,46 @@ fn a_link_in_the_cache_is_never_followed() {
         assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0);
     });
 }
+
+#[test]
+fn photos_to_draw_counts_what_is_neither_drawn_nor_cached_and_wait_until_drawn_draws_it() {
+    // The demo draws every photo first when more than DRAW_FIRST_ABOVE are
+    // still to draw (a variant asking for 1,000 at once would wait for the
+    // drawing past its deadline); these are the two calls it makes.
+    watchdog(LIMIT, || {
+        let dir = TempDir::new("host-to-draw");
+        let cache = dir.path().join(host::CACHE_FOLDER);
+        let first = small()
+            .images(4)
+            .draw_ahead(false)
+            .cache_dir(&cache)
+            .build()
+            .unwrap();
+        assert_eq!(first.photos_to_draw(), 4, "nothing drawn, nothing cached");
+        first.image(2).unwrap();
+        assert_eq!(first.photos_to_draw(), 3, "photo 2 is drawn");
+        first.wait_until_drawn();
+        assert_eq!(first.photos_to_draw(), 0);
+        assert_eq!(first.photos_drawn(), 4);
+        drop(first); // joins the drawers: every cache file is written
+
+        // A new host on the same cache has nothing to draw before it reads
+        // a single photo, except where the cache file is a planted link.
+        #[cfg(unix)]
+        {
+            let name = cache.join(cache_name(3, 64, 48));
+            std::fs::remove_file(&name).unwrap();
+            std::os::unix::fs::symlink(cache.join(cache_name(1, 64, 48)), &name).unwrap();
+        }
+        let second = small()
+            .images(4)
+            .draw_ahead(false)
+            .cache_dir(&cache)
+            .build()
+            .unwrap();
+        let expected = if cfg!(unix) { 1 } else { 0 };
+        assert_eq!(second.photos_to_draw(), expected, "only the linked one");
+        second.wait_until_drawn();
+        assert_all_photos_right(&second);
+    });
+}

@@ -29,7 +29,7 @@ use clap::builder::{NonEmptyStringValueParser, TypedValueParser};
 
 use super::cancel::{Cancel, CtrlCWatch, INTERRUPTED_EXIT_STATUS, run_variant};
 use super::flags::{DEFAULT_STREAM_CONCURRENCY, PipelineArgs};
-use super::host::{CACHE_FOLDER, ImageHost};
+use super::host::{CACHE_FOLDER, DRAW_FIRST_ABOVE, ImageHost};
 use super::html::{self, Run, RunInfo, VariantRun};
 use super::job::{DEFAULT_CONCURRENCY, Job, Report};
 use super::report::{self, summary_lines};
@@ -136,6 +136,17 @@ fn setup(variant: &str, args: &ExampleArgs) -> Result<Setup, String> {
                 .cache_dir(flags.out.join(CACHE_FOLDER))
                 .build()
                 .map_err(|e| format!("cannot start the image host: {e}"))?;
+            // Many photos still to draw: draw them before the variant, or
+            // one that asks for all at once waits for the drawing too
+            // (see DRAW_FIRST_ABOVE).
+            let to_draw = host.photos_to_draw();
+            if to_draw > DRAW_FIRST_ABOVE {
+                eprintln!(
+                    "drawing {to_draw} photos for the image host first (once: they are kept in {})",
+                    flags.out.join(CACHE_FOLDER).display()
+                );
+                host.wait_until_drawn();
+            }
             let base = host.base_url();
             (Some(host), base)
         }

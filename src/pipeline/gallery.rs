@@ -180,6 +180,17 @@ impl Gallery {
         self.photos.get(slot_of(k)?)?.get()
     }
 
+    /// Whether photo `k` has a file in the cache folder (a plain file, not
+    /// a link; whether it is whole is known only when it is read). `false`
+    /// without a cache or for `k` outside `1..=N`.
+    pub fn in_cache(&self, k: u32) -> bool {
+        let (Some(dir), Some(_)) = (&self.cache, slot_of(k)) else {
+            return false;
+        };
+        std::fs::symlink_metadata(dir.join(photo_cache::cache_name(k, self.width, self.height)))
+            .is_ok_and(|meta| meta.is_file())
+    }
+
     /// How many photos have been drawn or read from the cache so far.
     pub fn drawn(&self) -> u64 {
         self.drawn.load(Ordering::SeqCst)

@@ -74,6 +74,18 @@ pub const MAX_SIDE: u32 = 8192;
 /// The longest latency accepted.
 pub const MAX_LATENCY: Duration = Duration::from_secs(3600);
 
+/// When more photos than this are still to draw (neither drawn nor in the
+/// cache), the demo and the pipeline examples draw them all before the
+/// first variant starts, and say so.
+///
+/// Drawing is lazy so that a run starts at once, but a variant that asks
+/// for every photo at once then waits for the drawing too: a photo of
+/// 1920x1080 takes tens of milliseconds of CPU, so 1,000 of them take
+/// about 20 s on two cores, beside the pipeline's own work, and the last
+/// requests of the `async` variant passed their 30 s deadline (69 of 1,000
+/// failed). 48 photos take about a second, well inside any deadline.
+pub const DRAW_FIRST_ABOVE: u32 = 48;
+
 /// The name of the photo cache's folder inside an output folder (the demo
 /// keeps its cache in `output/photo-cache`); see
 /// [`ImageHostBuilder::cache_dir`].
@@ -438,6 +450,34 @@ impl ImageHost {
     /// Whether photo `k` is drawn (or read from the cache) already.
     pub fn is_drawn(&self, k: u32) -> bool {
         self.gallery.get(k).is_some()
+    }
+
+    /// How many photos are still to draw: neither drawn (or read) yet nor
+    /// in the cache folder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use evloop::pipeline::host::ImageHost;
+    /// let host = ImageHost::builder().images(3).size(16, 9).draw_ahead(false).build().unwrap();
+    /// assert_eq!(host.photos_to_draw(), 3);
+    /// host.wait_until_drawn();
+    /// assert_eq!(host.photos_to_draw(), 0);
+    /// ```
+    pub fn photos_to_draw(&self) -> u32 {
+        let undrawn = (1..=self.image_count())
+            .filter(|&k| !self.is_drawn(k) && !self.gallery.in_cache(k))
+            .count();
+        u32::try_from(undrawn).expect("at most MAX_IMAGES photos")
+    }
+
+    /// Blocks until every photo is drawn or read from the cache (asking for
+    /// each in turn, as a request would, while the drawing threads work).
+    /// See [`DRAW_FIRST_ABOVE`] for when the demo calls it.
+    pub fn wait_until_drawn(&self) {
+        for k in 1..=self.image_count() {
+            let _ = self.gallery.wait(k);
+        }
     }
 
     /// How many photos were read from the cache folder instead of drawn.
