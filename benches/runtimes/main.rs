@@ -104,13 +104,20 @@ fn print_preamble(options: &Options) {
         Some(soft) if soft < needed => format!("NOT ENOUGH for tcp-10k, which needs {needed}"),
         _ => format!("tcp-10k needs {needed} in each of its two processes"),
     };
-    let load = machine::load_average().map_or("?".to_string(), |l| format!("{l:.2}"));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load = match machine::load_average() {
+        None => "? (unknown)".to_string(),
+        Some(l) if l > cores as f64 => {
+            format!("{l:.2} (above the core count: runs may have waited for a CPU)")
+        }
+        Some(l) => format!("{l:.2} (below the core count of {cores})"),
+    };
     let lines = [
         "evloop vs tokio (current_thread) vs smol (LocalExecutor)".to_string(),
         format!("command: {}", options.command()),
         format!("date: {} (UTC)", machine::today()),
         format!("machine: {}", machine::describe()),
-        format!("load average at start: {load} (above the core count, runs waited for a CPU)"),
+        format!("load average at start: {load}"),
         format!(
             "file descriptors per process: {} (hard limit {}; {enough}); listen backlog capped at {} \
              (net.core.somaxconn)",
@@ -206,7 +213,14 @@ fn run(options: &Options) -> Result<(), BenchError> {
     }
     println!();
     print_list(&rows);
-    let load = machine::load_average().map_or("?".to_string(), |l| format!("{l:.2}"));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load = match machine::load_average() {
+        None => "? (unknown)".to_string(),
+        Some(l) if l > cores as f64 => {
+            format!("{l:.2} (above the core count: runs may have waited for a CPU)")
+        }
+        Some(l) => format!("{l:.2} (below the core count of {cores})"),
+    };
     println!(
         "Whole run: {:.0} s; load average at the end: {load}.",
         started.elapsed().as_secs_f64()

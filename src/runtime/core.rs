@@ -21,7 +21,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::builder::Config;
 use super::clock::Clock;
@@ -452,14 +452,14 @@ impl Core {
         if self.has_ready(main_woken) && !yielders_only {
             if self.driver.has_sources() {
                 self.driver
-                    .poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r));
+                    .poll(Some(Duration::ZERO), None, self.reactor.get().map(|r| &**r));
             }
             return;
         }
         if self.clock.is_paused() {
             let events = if self.driver.has_sources() {
                 self.driver
-                    .poll(Some(Duration::ZERO), self.reactor.get().map(|r| &**r))
+                    .poll(Some(Duration::ZERO), None, self.reactor.get().map(|r| &**r))
             } else {
                 0
             };
@@ -485,19 +485,20 @@ impl Core {
                 return;
             }
             // Nothing here can move virtual time: wait for another thread.
-            self.park(None, main_woken);
+            self.park(None, None, main_woken);
         } else {
             let next = self.timers.borrow_mut().next_deadline();
             let timeout = next.map(|d| d.saturating_duration_since(self.clock.now()));
-            self.park(timeout, main_woken);
+            self.park(timeout, next, main_woken);
             self.fire_timers();
         }
     }
 
-    fn park(&self, timeout: Option<Duration>, main_woken: &AtomicBool) {
+    fn park(&self, timeout: Option<Duration>, deadline: Option<Instant>, main_woken: &AtomicBool) {
         if self.shared.begin_park() && !main_woken.load(SeqCst) {
             let from = self.recorder.as_ref().map(|_| self.clock.now());
-            self.driver.poll(timeout, self.reactor.get().map(|r| &**r));
+            self.driver
+                .poll(timeout, deadline, self.reactor.get().map(|r| &**r));
             if let (Some(rec), Some(from)) = (&self.recorder, from) {
                 rec.parked(from, self.clock.now());
             }

@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
 
@@ -40,6 +40,16 @@ pub(crate) struct Driver {
     /// to a millisecond late.
     #[cfg(target_os = "linux")]
     timer: Option<std::os::fd::OwnedFd>,
+    /// The deadline the timerfd is armed for and has not yet reported. A
+    /// busy loop parks thousands of times a second with the same next
+    /// deadline (a task sleeping 20 ms while sockets come and go); arming
+    /// again for the same instant would cost a syscall each time for
+    /// nothing.
+    #[cfg(target_os = "linux")]
+    armed: Cell<Option<Instant>>,
+    /// How many times the timerfd was armed (for the unit test).
+    #[cfg(all(test, target_os = "linux"))]
+    arms: Cell<u64>,
 }
 
 impl Driver {
@@ -56,6 +66,10 @@ impl Driver {
                 sources: Cell::new(0),
                 #[cfg(target_os = "linux")]
                 timer,
+                #[cfg(target_os = "linux")]
+                armed: Cell::new(None),
+                #[cfg(all(test, target_os = "linux"))]
+                arms: Cell::new(0),
             },
             waker,
         ))
@@ -83,18 +97,31 @@ impl Driver {
 
     /// Polls for events, blocking at most `timeout` (`None`: until an event),
     /// and dispatches each IO event. Returns how many IO events came.
-    pub(crate) fn poll(&self, timeout: Option<Duration>, dispatch: Option<&dyn Dispatch>) -> usize {
+    ///
+    /// `deadline` is the instant `timeout` ends at, when the wait is for a
+    /// timer: on Linux the timerfd is armed for it (once per deadline), so
+    /// the wait ends on time to the microsecond.
+    pub(crate) fn poll(
+        &self,
+        timeout: Option<Duration>,
+        deadline: Option<Instant>,
+        dispatch: Option<&dyn Dispatch>,
+    ) -> usize {
         let mut events = self.events.borrow_mut();
         #[cfg(target_os = "linux")]
-        let timeout = match (&self.timer, timeout) {
-            (Some(timer), Some(t)) if !t.is_zero() => {
-                // The timerfd ends the wait on time; epoll's own (rounded
-                // up) timeout stays as a safety net.
-                precise::arm(timer, t);
-                Some(t)
-            }
-            _ => timeout,
-        };
+        if let (Some(timer), Some(t), Some(deadline)) = (&self.timer, timeout, deadline)
+            && !t.is_zero()
+            && self.armed.get() != Some(deadline)
+        {
+            // The timerfd ends the wait on time; epoll's own (rounded up)
+            // timeout stays as a safety net.
+            precise::arm(timer, t);
+            self.armed.set(Some(deadline));
+            #[cfg(test)]
+            self.arms.set(self.arms.get() + 1);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = deadline;
         let result = self.poll.borrow_mut().poll(&mut events, timeout);
         match result {
             Ok(()) => {}
@@ -109,6 +136,7 @@ impl Driver {
                 if let Some(timer) = &self.timer {
                     precise::reset(timer);
                 }
+                self.armed.set(None);
                 continue;
             }
             if event.token() != WAKER_TOKEN {
@@ -175,5 +203,46 @@ mod precise {
     pub(super) fn reset(timer: &OwnedFd) {
         let mut count = [0u8; 8];
         let _ = rustix::io::read(timer, &mut count);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::Driver;
+
+    #[test]
+    fn the_timerfd_is_armed_once_per_deadline_and_ends_the_wait() {
+        let (driver, waker) = Driver::new().unwrap();
+        assert!(driver.timer.is_some(), "timerfd_create failed on Linux");
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let left = || deadline.saturating_duration_since(Instant::now());
+        // A wait cut short (by a wake from another thread here, by an IO
+        // event in a busy loop) and then resumed for the same deadline
+        // does not arm again.
+        waker.wake().unwrap();
+        driver.poll(Some(left()), Some(deadline), None);
+        assert!(
+            Instant::now() < deadline,
+            "the wake did not cut the wait short"
+        );
+        assert_eq!(driver.arms.get(), 1);
+        while Instant::now() < deadline {
+            driver.poll(
+                Some(left().max(Duration::from_nanos(1))),
+                Some(deadline),
+                None,
+            );
+        }
+        assert!(driver.arms.get() == 1, "armed {} times", driver.arms.get());
+        // Once the timer has fired and been seen, the next deadline arms it
+        // again, even an earlier one.
+        let later = Instant::now() + Duration::from_millis(5);
+        while driver.armed.get().is_some() {
+            driver.poll(Some(Duration::from_millis(1)), None, None);
+        }
+        driver.poll(Some(Duration::from_millis(5)), Some(later), None);
+        assert_eq!(driver.arms.get(), 2);
     }
 }
