@@ -339,3 +339,36 @@ fn sums_near_the_saturation_point_match_the_naive_reference() {
         }
     }
 }
+
+#[test]
+fn a_reused_buffer_gives_the_same_map_and_pixels_as_a_fresh_one() {
+    use evloop::pipeline::decode::{DecodeLimits, decode_jpeg, decode_jpeg_reusing};
+    use evloop::pipeline::edge::edge_map_reusing;
+    use evloop::pipeline::synth::photo_jpeg;
+
+    // Spares as a CPU thread holds them after earlier pictures: longer,
+    // shorter or as long as the next one, full of stale bytes.
+    for (w, h) in [(64, 48), (65, 17), (1, 1)] {
+        for stale in [
+            vec![0xAA; 64 * 48 * 3 + 999],
+            vec![0x55; 7],
+            vec![0xFF; w * h * 3],
+        ] {
+            let img = photo(3, w as u32, h as u32);
+            assert_eq!(
+                edge_map_reusing(&img, stale.clone()),
+                edge_map(&img),
+                "{w}x{h}, a spare of {} bytes",
+                stale.len()
+            );
+            let jpeg = photo_jpeg(5, w as u32, h as u32);
+            let limits = DecodeLimits::default();
+            assert_eq!(
+                decode_jpeg_reusing(&jpeg, limits, stale.clone()).unwrap(),
+                decode_jpeg(&jpeg, limits).unwrap(),
+                "{w}x{h}, a spare of {} bytes",
+                stale.len()
+            );
+        }
+    }
+}
