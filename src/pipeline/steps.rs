@@ -374,9 +374,10 @@ struct Spare {
     edges: Vec<u8>,
 }
 
-/// A thread keeps no buffer larger than this (a picture of 4096×4096):
-/// one huge picture must not pin its memory for the rest of the run.
-const SPARE_KEEP_MAX: usize = 4096 * 4096 * 3;
+/// A thread keeps no buffer larger than this (the pixels of a 3840×2160
+/// picture, about 24 MiB): one huge picture must not pin its memory on
+/// every CPU thread for the rest of the run.
+const SPARE_KEEP_MAX: usize = 3840 * 2160 * 3;
 
 thread_local! {
     static SPARE: std::cell::RefCell<Spare> = std::cell::RefCell::new(Spare::default());
