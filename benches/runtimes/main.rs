@@ -95,6 +95,19 @@ fn print_list(rows: &[Workload]) {
     }
 }
 
+/// The load average now, and whether it was above the core count (runs
+/// then waited for a CPU).
+fn load_now() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match machine::load_average() {
+        None => "? (unknown)".to_string(),
+        Some(l) if l > cores as f64 => {
+            format!("{l:.2} (above the core count: runs may have waited for a CPU)")
+        }
+        Some(l) => format!("{l:.2} (below the core count of {cores})"),
+    }
+}
+
 /// Where and how the tables were measured, printed above them.
 fn print_preamble(options: &Options) {
     let limit = machine::raise_fd_limit();
@@ -104,14 +117,7 @@ fn print_preamble(options: &Options) {
         Some(soft) if soft < needed => format!("NOT ENOUGH for tcp-10k, which needs {needed}"),
         _ => format!("tcp-10k needs {needed} in each of its two processes"),
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let load = match machine::load_average() {
-        None => "? (unknown)".to_string(),
-        Some(l) if l > cores as f64 => {
-            format!("{l:.2} (above the core count: runs may have waited for a CPU)")
-        }
-        Some(l) => format!("{l:.2} (below the core count of {cores})"),
-    };
+    let load = load_now();
     let lines = [
         "evloop vs tokio (current_thread) vs smol (LocalExecutor)".to_string(),
         format!("command: {}", options.command()),
@@ -213,14 +219,7 @@ fn run(options: &Options) -> Result<(), BenchError> {
     }
     println!();
     print_list(&rows);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let load = match machine::load_average() {
-        None => "? (unknown)".to_string(),
-        Some(l) if l > cores as f64 => {
-            format!("{l:.2} (above the core count: runs may have waited for a CPU)")
-        }
-        Some(l) => format!("{l:.2} (below the core count of {cores})"),
-    };
+    let load = load_now();
     println!(
         "Whole run: {:.0} s; load average at the end: {load}.",
         started.elapsed().as_secs_f64()
