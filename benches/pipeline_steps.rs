@@ -26,7 +26,9 @@
 //!   laid out so that every loop works on whole bytes (see `edge.rs`).
 //! - **encode**: the fastest well-kept encoder for the same output, a
 //!   greyscale JPEG of quality 75 of the same map, given the grey pixels
-//!   directly. Candidates: the `jpeg-encoder` crate (pure Rust, without its
+//!   directly. The pipeline's own encoder (`grey_jpeg.rs`, written for
+//!   edge maps: flat blocks skip the transform, zero coefficients are
+//!   skipped unseen) may beat it. Candidates: the `jpeg-encoder` crate (pure Rust, without its
 //!   `simd` feature, which would make the bytes depend on the CPU) and
 //!   `image`'s own JPEG encoder; the faster is the floor, and both are
 //!   listed under the table. libjpeg-turbo is not a candidate: it needs a C

@@ -25,6 +25,7 @@ pub mod edge;
 pub mod example;
 pub mod flags;
 pub mod gallery;
+pub mod grey_jpeg;
 pub mod host;
 pub mod html;
 pub mod job;
