@@ -5,7 +5,8 @@
 //! [`synth`] draws, [`gallery`] drawing them in the background and the
 //! asked one first (the embedded stand-in for the internet); [`decode`]
 //! turns bytes into pixels with explicit limits; [`edge`] is the CPU-bound
-//! part, faithful to the tutorial's per-pixel algorithm; [`store`] writes
+//! part, faithful to the tutorial's per-pixel algorithm; [`grey_jpeg`]
+//! encodes its edge maps; [`store`] writes
 //! outputs atomically under names taken from the image's index, never from
 //! a URL; [`steps`] downloads and processes one image; [`job`] says what a
 //! run is given and what it returns; [`report`] prints the results and
