@@ -220,7 +220,7 @@ fn encode_with(
 ///
 /// The picture is the same as an RGB JPEG of it would show, for a third of
 /// the encoding work: one channel instead of three. The encoder is the
-/// pipeline's own ([`grey_jpeg`](super::grey_jpeg)), written for edge maps:
+/// pipeline's own ([`grey_jpeg`]), written for edge maps:
 /// it skips the transform of the flat blocks (about half of them) and the
 /// zero coefficients of the others, and writes the same tables, and a
 /// picture that decodes the same, as the `jpeg-encoder` crate in well
